@@ -1,0 +1,144 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import type Koa from 'koa';
+import { createBullmqQueue } from './adapters/queue/bullmq-queue.ts';
+import { createInlineQueue } from './adapters/queue/inline-queue.ts';
+import { createLocalBus } from './adapters/bus/local-bus.ts';
+import { createRedisBus } from './adapters/bus/redis-bus.ts';
+import { openPglite } from './adapters/store/pglite.ts';
+import { openPostgres } from './adapters/store/postgres.ts';
+import { createSqlStore } from './adapters/store/sql-store.ts';
+import { AgentService } from './agents/agent-service.ts';
+import { profileOf, type AlterConfig } from './config/config.ts';
+import { DEFAULTS } from './config/defaults.ts';
+import { createHttpApp } from './http/create-http-app.ts';
+import { ensureAdminKey } from './keys/admin-keys.ts';
+import { SigningKeyService } from './keys/signing-key-service.ts';
+import type { Bus } from './ports/bus.ts';
+import type { JobQueue } from './ports/queue.ts';
+import type { Store, Tenant } from './ports/store.ts';
+import { AccessTokenVerifier } from './provider/access-token-verifier.ts';
+import { createProvider } from './provider/create-provider.ts';
+import { ProviderHolder } from './provider/provider-holder.ts';
+import { RevocationService } from './revocation/revocation-service.ts';
+import { createLogger, type Logger } from './shared/logger.ts';
+
+/** A running Alter node: its HTTP handler, its services, and how to stop it. */
+export interface AlterApp {
+  config: AlterConfig;
+  profile: 'embedded' | 'production';
+  koa: Koa;
+  /** `(req, res)` handler for `http.createServer` or supertest. */
+  callback: ReturnType<Koa['callback']>;
+  store: Store;
+  bus: Bus;
+  tenant: Tenant;
+  keys: SigningKeyService;
+  agents: AgentService;
+  revocations: RevocationService;
+  holder: ProviderHolder;
+  log: Logger;
+  /** Path of the admin key file, when this node's data directory has one. */
+  adminKeyFile?: string;
+  /** Starts an HTTP server on `config.host:config.port` (or the given port). */
+  listen(port?: number, host?: string): Promise<Server>;
+  close(): Promise<void>;
+}
+
+async function openStore(config: AlterConfig): Promise<Store> {
+  const db = config.databaseUrl
+    ? await openPostgres(config.databaseUrl, { max: 10 })
+    : await openPglite(join(config.dataDir, 'pglite'));
+  return createSqlStore(db);
+}
+
+/**
+ * The composition root (DESIGN.md, Parts): picks adapters for the profile, builds services,
+ * runs migrations and first-start setup, and returns the HTTP app. Tests call this same function.
+ */
+export async function createApp(config: AlterConfig, options: { log?: Logger } = {}): Promise<AlterApp> {
+  const log = options.log ?? createLogger(config.logLevel);
+  const profile = profileOf(config);
+  const closers: Array<() => Promise<void>> = [];
+  try {
+    const store = await openStore(config);
+    closers.unshift(() => store.close());
+    await store.migrate();
+
+    const bus = config.redisUrl ? await createRedisBus(config.redisUrl, config.redisPrefix, log) : createLocalBus();
+    closers.unshift(() => bus.close());
+    const queue: JobQueue = config.redisUrl ? createBullmqQueue(config.redisUrl, config.redisPrefix, log) : createInlineQueue(log);
+    closers.unshift(() => queue.close());
+
+    const tenant = await store.tenants.ensureDefault();
+    const admin = await ensureAdminKey({
+      store: store.adminKeys,
+      orgId: tenant.orgId,
+      dataDir: config.dataDir,
+      ...(config.adminKey ? { configuredKey: config.adminKey } : {}),
+    });
+
+    const retentionSeconds = DEFAULTS.tokenTtlMaxSeconds + config.clientAssertion.clockToleranceSeconds;
+    const keys = new SigningKeyService({ store: store.signingKeys, bus, log, alg: config.tokens.signingAlg, retentionSeconds });
+    await keys.start();
+    closers.unshift(() => keys.stop());
+
+    const revocations = new RevocationService({ store: store.revocations, bus, maxTokenLifetimeSeconds: retentionSeconds });
+    const agents = new AgentService({ store: store.agents, revocations, allowInsecureJwksUri: config.allowInsecureJwksUri });
+    const verifier = new AccessTokenVerifier({ issuer: config.issuer, keys });
+    const cookieKeys = await store.settings.getOrCreate('cookie_keys', () => [randomBytes(32).toString('base64url')]);
+
+    const holder = new ProviderHolder(() => createProvider({ config, store, keys, revocations, verifier, cookieKeys, log }));
+    keys.onChange(() => holder.rebuild());
+
+    await queue.every('maintenance', config.maintenanceIntervalMs, async () => {
+      await store.oidc.purgeExpired();
+      await revocations.purgeExpired();
+      await keys.purgeRetired();
+      await keys.reload();
+    });
+
+    const readiness: Record<string, () => Promise<void>> = { store: () => store.ping() };
+    if (config.redisUrl) readiness.redis = () => bus.ping();
+
+    const koa = createHttpApp({
+      log,
+      trustProxy: config.trustProxy,
+      bodyLimitBytes: config.http.bodyLimitBytes,
+      tenant,
+      adminKeys: store.adminKeys,
+      agents,
+      keys,
+      holder,
+      readiness,
+    });
+    const callback = koa.callback();
+    const servers: Server[] = [];
+
+    return {
+      config, profile, koa, callback, store, bus, tenant, keys, agents, revocations, holder, log,
+      ...(admin.keyFile ? { adminKeyFile: admin.keyFile } : {}),
+      async listen(port = config.port, host = config.host) {
+        const server = createServer(callback);
+        server.keepAliveTimeout = 65_000;
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(port, host, () => resolve());
+        });
+        servers.push(server);
+        return server;
+      },
+      async close() {
+        await Promise.all(servers.map((s) => new Promise<void>((resolve) => {
+          s.close(() => resolve());
+          s.closeAllConnections();
+        })));
+        for (const close of closers) await close().catch(() => {});
+      },
+    };
+  } catch (err) {
+    for (const close of closers) await close().catch(() => {});
+    throw err;
+  }
+}

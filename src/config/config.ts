@@ -1,0 +1,34 @@
+/** The validated configuration `createApp` is built from. */
+export interface AlterConfig {
+  port: number;
+  host: string;
+  /** The OAuth issuer identifier (RFC 8414), without a trailing slash. */
+  issuer: string;
+  dataDir: string;
+  /** PostgreSQL: production profile. Absent: PGlite under `dataDir` (embedded profile). */
+  databaseUrl?: string;
+  /** Redis: BullMQ queue and pub/sub bus. Absent: in-process. */
+  redisUrl?: string;
+  redisPrefix: string;
+  /** An admin key to accept in addition to the generated one (production: set on every node). */
+  adminKey?: string;
+  /** Trust `X-Forwarded-*` from a load balancer. */
+  trustProxy: boolean;
+  logLevel: string;
+  tokens: {
+    ttlSeconds: number;
+    signingAlg: 'EdDSA' | 'ES256';
+    /** Accepted `resource` values (RFC 8707); the first is the default audience. */
+    audiences: string[];
+  };
+  clientAssertion: { maxLifetimeSeconds: number; clockToleranceSeconds: number };
+  http: { bodyLimitBytes: number };
+  maintenanceIntervalMs: number;
+  /** Accept `http:` agent `jwks_uri`s (loopback development only). */
+  allowInsecureJwksUri: boolean;
+}
+
+/** Which profile a configuration selects (DESIGN.md, Deployment profiles). */
+export function profileOf(config: AlterConfig): 'embedded' | 'production' {
+  return config.databaseUrl ? 'production' : 'embedded';
+}

@@ -1,0 +1,20 @@
+/** Every default in one place. */
+export const DEFAULTS = {
+  port: 8080,
+  host: '0.0.0.0',
+  dataDir: './data',
+  logLevel: 'info',
+  /** Access token lifetime (DESIGN.md: default 4 h, never below 15 min or above 24 h). */
+  tokenTtlSeconds: 4 * 3600,
+  tokenTtlMinSeconds: 15 * 60,
+  tokenTtlMaxSeconds: 24 * 3600,
+  signingAlg: 'EdDSA' as const,
+  /** Client assertions (RFC 7523) may live at most this long (`exp` − now, and `exp` − `iat`). */
+  assertionMaxLifetimeSeconds: 300,
+  clockToleranceSeconds: 5,
+  /** Largest request body accepted anywhere (oidc-provider's own limit is 56 KiB). */
+  bodyLimitBytes: 56 * 1024,
+  redisPrefix: 'alter',
+  /** How often maintenance (purges, key reload) runs. */
+  maintenanceIntervalMs: 60_000,
+} as const;

@@ -1,0 +1,161 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError } from '../shared/errors.ts';
+import type { AlterConfig } from './config.ts';
+import { DEFAULTS } from './defaults.ts';
+import { parseDurationSeconds } from './duration.ts';
+
+type Env = Record<string, string | undefined>;
+
+/** Settings a config file (`ALTER_CONFIG`, default `./alter.yaml` when present) may hold. */
+interface FileSettings {
+  port?: number;
+  host?: string;
+  issuer?: string;
+  dataDir?: string;
+  databaseUrl?: string;
+  redisUrl?: string;
+  logLevel?: string;
+  trustProxy?: boolean;
+  tokenTtl?: string | number;
+  signingAlg?: string;
+  audiences?: string[];
+  allowInsecureJwksUri?: boolean;
+}
+
+const FILE_KEYS = new Set<keyof FileSettings>([
+  'port', 'host', 'issuer', 'dataDir', 'databaseUrl', 'redisUrl', 'logLevel', 'trustProxy',
+  'tokenTtl', 'signingAlg', 'audiences', 'allowInsecureJwksUri',
+]);
+
+function readFile(env: Env): { settings: FileSettings; path?: string } {
+  const explicit = env.ALTER_CONFIG;
+  const path = explicit ?? (existsSync('alter.yaml') ? 'alter.yaml' : undefined);
+  if (!path) return { settings: {} };
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new ConfigError('ALTER_CONFIG', `cannot read ${path}: ${(cause as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (cause) {
+    throw new ConfigError('ALTER_CONFIG', `${path} is not valid YAML: ${(cause as Error).message}`);
+  }
+  if (parsed === null || parsed === undefined) return { settings: {}, path };
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError('ALTER_CONFIG', `${path} must be a YAML mapping of settings`);
+  }
+  for (const key of Object.keys(parsed)) {
+    if (!FILE_KEYS.has(key as keyof FileSettings)) {
+      throw new ConfigError(`${path}: ${key}`, `unknown setting (known: ${[...FILE_KEYS].join(', ')})`);
+    }
+  }
+  return { settings: parsed as FileSettings, path };
+}
+
+function parsePort(name: string, value: unknown): number {
+  const n = typeof value === 'number' ? value : Number(String(value).trim());
+  if (!Number.isInteger(n) || n < 0 || n > 65535 || String(value).trim() === '') {
+    throw new ConfigError(name, `must be a TCP port number (0-65535), got "${String(value)}"`);
+  }
+  return n;
+}
+
+function parseUrl(name: string, value: string, protocols: string[]): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(name, `must be a URL, got "${value}"`);
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new ConfigError(name, `must use ${protocols.join(' or ')}, got "${url.protocol}"`);
+  }
+  return value;
+}
+
+function parseBool(name: string, value: unknown): boolean {
+  if (typeof value === 'boolean') return value;
+  const s = String(value).trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(s)) return true;
+  if (['0', 'false', 'no', 'off', ''].includes(s)) return false;
+  throw new ConfigError(name, `must be true or false, got "${String(value)}"`);
+}
+
+function pick<T>(envValue: string | undefined, fileValue: T | undefined): string | T | undefined {
+  return envValue !== undefined && envValue !== '' ? envValue : fileValue;
+}
+
+/**
+ * Builds the configuration from the environment and an optional YAML file (environment wins).
+ * Any bad value throws {@link ConfigError} naming the setting, so start-up stops with a clear
+ * message instead of running half-configured.
+ */
+export function loadConfig(env: Env = process.env): AlterConfig {
+  const { settings: file } = readFile(env);
+
+  const port = parsePort('PORT', pick(env.PORT, file.port) ?? DEFAULTS.port);
+  const host = String(pick(env.ALTER_HOST, file.host) ?? DEFAULTS.host);
+  const issuerRaw = String(pick(env.ALTER_ISSUER, file.issuer) ?? `http://localhost:${port}`);
+  const issuer = parseUrl('ALTER_ISSUER', issuerRaw, ['http:', 'https:']).replace(/\/+$/, '');
+  if (new URL(issuer).search || new URL(issuer).hash) {
+    throw new ConfigError('ALTER_ISSUER', 'must not have a query or fragment (RFC 8414 §2)');
+  }
+  const dataDir = String(pick(env.ALTER_DATA_DIR, file.dataDir) ?? DEFAULTS.dataDir);
+
+  const dbRaw = pick(env.DATABASE_URL, file.databaseUrl);
+  const databaseUrl = dbRaw === undefined ? undefined : parseUrl('DATABASE_URL', String(dbRaw), ['postgres:', 'postgresql:']);
+  const redisRaw = pick(env.REDIS_URL, file.redisUrl);
+  const redisUrl = redisRaw === undefined ? undefined : parseUrl('REDIS_URL', String(redisRaw), ['redis:', 'rediss:']);
+
+  const ttlRaw = pick(env.ALTER_TOKEN_TTL, file.tokenTtl) ?? DEFAULTS.tokenTtlSeconds;
+  const ttlSeconds = parseDurationSeconds(ttlRaw);
+  if (ttlSeconds === undefined) {
+    throw new ConfigError('ALTER_TOKEN_TTL', `must be a duration such as 900, 15m, 4h or 1d, got "${String(ttlRaw)}"`);
+  }
+  if (ttlSeconds < DEFAULTS.tokenTtlMinSeconds || ttlSeconds > DEFAULTS.tokenTtlMaxSeconds) {
+    throw new ConfigError('ALTER_TOKEN_TTL', `must be between 15m and 24h, got ${ttlSeconds}s`);
+  }
+
+  const alg = String(pick(env.ALTER_SIGNING_ALG, file.signingAlg) ?? DEFAULTS.signingAlg);
+  if (alg !== 'EdDSA' && alg !== 'ES256') {
+    throw new ConfigError('ALTER_SIGNING_ALG', `must be EdDSA or ES256, got "${alg}"`);
+  }
+
+  const audiencesRaw = env.ALTER_AUDIENCES ? env.ALTER_AUDIENCES.split(',').map((s) => s.trim()).filter(Boolean) : file.audiences;
+  const audiences = [issuer, ...(audiencesRaw ?? []).map((a) => parseUrl('ALTER_AUDIENCES', a, ['http:', 'https:']))];
+
+  const logLevel = String(pick(env.ALTER_LOG_LEVEL, file.logLevel) ?? DEFAULTS.logLevel);
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new ConfigError('ALTER_LOG_LEVEL', `must be one of fatal, error, warn, info, debug, trace, silent; got "${logLevel}"`);
+  }
+
+  const adminKey = env.ALTER_ADMIN_KEY || undefined;
+  if (adminKey !== undefined && adminKey.length < 32) {
+    throw new ConfigError('ALTER_ADMIN_KEY', 'must be at least 32 characters (generate one with `openssl rand -hex 32`)');
+  }
+
+  return {
+    port,
+    host,
+    issuer,
+    dataDir,
+    ...(databaseUrl ? { databaseUrl } : {}),
+    ...(redisUrl ? { redisUrl } : {}),
+    redisPrefix: env.ALTER_REDIS_PREFIX || DEFAULTS.redisPrefix,
+    ...(adminKey ? { adminKey } : {}),
+    trustProxy: parseBool('ALTER_TRUST_PROXY', pick(env.ALTER_TRUST_PROXY, file.trustProxy) ?? false),
+    logLevel,
+    tokens: { ttlSeconds, signingAlg: alg, audiences: [...new Set(audiences)] },
+    clientAssertion: {
+      maxLifetimeSeconds: DEFAULTS.assertionMaxLifetimeSeconds,
+      clockToleranceSeconds: DEFAULTS.clockToleranceSeconds,
+    },
+    http: { bodyLimitBytes: DEFAULTS.bodyLimitBytes },
+    maintenanceIntervalMs: DEFAULTS.maintenanceIntervalMs,
+    allowInsecureJwksUri: parseBool('ALTER_ALLOW_INSECURE_JWKS_URI', pick(env.ALTER_ALLOW_INSECURE_JWKS_URI, file.allowInsecureJwksUri) ?? false),
+  };
+}

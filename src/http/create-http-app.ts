@@ -1,0 +1,64 @@
+import Koa from 'koa';
+import type { AgentService } from '../agents/agent-service.ts';
+import type { SigningKeyService } from '../keys/signing-key-service.ts';
+import type { AdminKeyStore, Tenant } from '../ports/store.ts';
+import type { ProviderHolder } from '../provider/provider-holder.ts';
+import type { Logger } from '../shared/logger.ts';
+import { adminAuth } from './admin-auth.ts';
+import { bodyLimit } from './body-limit.ts';
+import { errorHandler } from './error-handler.ts';
+import { requestLog } from './request-log.ts';
+import { adminAgentRoutes } from './routes/admin-agents.ts';
+import { adminKeyRoutes } from './routes/admin-keys.ts';
+import { healthRoutes } from './routes/health.ts';
+import { delegateToProvider, oauthRoutes } from './routes/oauth.ts';
+
+export interface HttpDeps {
+  log: Logger;
+  trustProxy: boolean;
+  bodyLimitBytes: number;
+  tenant: Tenant;
+  adminKeys: AdminKeyStore;
+  agents: AgentService;
+  keys: SigningKeyService;
+  holder: ProviderHolder;
+  readiness: Record<string, () => Promise<void>>;
+}
+
+/**
+ * The HTTP surface, read top to bottom: request id and log → error serialisation → body limit →
+ * health → admin API (admin key) → OAuth routes → oidc-provider. Routes stay thin: they parse,
+ * call a service, and shape the answer.
+ */
+export function createHttpApp(deps: HttpDeps): Koa {
+  const app = new Koa({ proxy: deps.trustProxy });
+  app.silent = true;
+
+  const health = healthRoutes({ checks: deps.readiness });
+  const agents = adminAgentRoutes({ agents: deps.agents, bodyLimitBytes: deps.bodyLimitBytes });
+  const keys = adminKeyRoutes({ keys: deps.keys });
+  const requireAdmin = adminAuth({ adminKeys: deps.adminKeys, tenant: deps.tenant });
+  const oauth = oauthRoutes({ holder: deps.holder });
+
+  app.use(requestLog(deps.log));
+  app.use(errorHandler(deps.log));
+  app.use(bodyLimit(deps.bodyLimitBytes));
+  app.use(health.routes());
+  app.use(async (ctx, next) => {
+    if (ctx.path === '/v1/admin' || ctx.path.startsWith('/v1/admin/')) {
+      await requireAdmin(ctx, async () => {
+        await agents.routes()(ctx as never, async () => {
+          await keys.routes()(ctx as never, async () => {
+            ctx.status = 404;
+            ctx.body = { error: 'not_found', error_description: `no admin endpoint ${ctx.method} ${ctx.path}` };
+          });
+        });
+      });
+      return;
+    }
+    await next();
+  });
+  app.use(oauth.routes());
+  app.use(delegateToProvider(deps.holder));
+  return app;
+}

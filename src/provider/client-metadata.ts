@@ -1,0 +1,30 @@
+import type { Agent } from '../ports/store.ts';
+
+/** Client metadata properties Alter adds to oidc-provider's schema. */
+export const EXTRA_CLIENT_METADATA = ['agent_class', 'org_id', 'app_id', 'allowed_scopes'] as const;
+
+/** Alter's scopes are not oidc-provider's static `scopes`, so they travel as their own member. */
+export function allowedScopesOf(client: object): Set<string> {
+  const value = (client as { allowed_scopes?: unknown }).allowed_scopes;
+  return new Set(typeof value === 'string' ? value.split(' ').filter(Boolean) : []);
+}
+
+/**
+ * An agent as oidc-provider client metadata (RFC 7591 names): `private_key_jwt` only, no
+ * secret, no redirect URIs, `client_credentials` only.
+ */
+export function agentToClientMetadata(agent: Agent): Record<string, unknown> {
+  return {
+    client_id: agent.id,
+    client_name: agent.name,
+    token_endpoint_auth_method: 'private_key_jwt',
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+    ...(agent.jwks ? { jwks: agent.jwks } : { jwks_uri: agent.jwksUri }),
+    allowed_scopes: agent.scopes.join(' '),
+    agent_class: agent.agentClass,
+    org_id: agent.orgId,
+    app_id: agent.appId,
+  };
+}

@@ -1,0 +1,38 @@
+import { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import type { RevocationService } from '../revocation/revocation-service.ts';
+import { looksLikeJwt, type AccessTokenVerifier } from './access-token-verifier.ts';
+import type { StructuredTokenHandler } from './internals.ts';
+
+/**
+ * Introspection (RFC 7662 §2.2) and revocation (RFC 7009 §2.1) of the JWT access tokens Alter
+ * issues. A client may introspect and revoke only its own tokens. Invalid, expired, foreign and
+ * revoked tokens introspect as `{ "active": false }`; revoking one is a no-op answered 200.
+ */
+export function createStructuredTokenHandler(deps: {
+  verifier: AccessTokenVerifier;
+  revocations: RevocationService;
+}): StructuredTokenHandler {
+  return async function structuredTokens(ctx: KoaContextWithOIDC, next: () => Promise<void>) {
+    const token = ctx.oidc.params?.token;
+    if (!looksLikeJwt(token)) return next();
+    const client = ctx.oidc.client!;
+    const claims = await deps.verifier.verify(token);
+
+    if (ctx.oidc.route === 'introspection') {
+      ctx.body = { active: false };
+      if (!claims || claims.client_id !== client.clientId) return;
+      if (await deps.revocations.isRevoked({ jti: claims.jti, clientId: claims.client_id, iat: claims.iat })) return;
+      ctx.body = { ...claims, active: true, token_type: 'Bearer' };
+      return;
+    }
+
+    ctx.status = 200;
+    ctx.body = '';
+    if (!claims) return;
+    if (claims.client_id !== client.clientId) {
+      throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+    }
+    const orgId = (client as unknown as { org_id?: string }).org_id ?? 'unknown';
+    await deps.revocations.revokeToken(orgId, claims.jti, claims.exp);
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * Typed errors named after the RFC error codes (RFC 6749 §5.2, RFC 6750 §3.1, RFC 8693 §2.2.2).
+ * Handlers throw; one middleware (`src/http/error-handler.ts`) turns them into JSON responses.
+ * `detail` is logged, never sent.
+ */
+export class AlterError extends Error {
+  readonly status: number;
+  readonly error: string;
+  readonly detail?: string;
+  constructor(status: number, error: string, description: string, options?: { detail?: string; cause?: unknown }) {
+    super(description, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.status = status;
+    this.error = error;
+    if (options?.detail !== undefined) this.detail = options.detail;
+  }
+  /** The RFC 6749 JSON body. */
+  toJSON(): { error: string; error_description: string } {
+    return { error: this.error, error_description: this.message };
+  }
+}
+
+export class InvalidRequest extends AlterError {
+  override readonly name = 'InvalidRequest';
+  constructor(description: string, options?: { detail?: string; cause?: unknown }) {
+    super(400, 'invalid_request', description, options);
+  }
+}
+
+/** RFC 6750 §3.1: missing, malformed or wrong bearer credentials. */
+export class InvalidToken extends AlterError {
+  override readonly name = 'InvalidToken';
+  constructor(description: string) {
+    super(401, 'invalid_token', description);
+  }
+}
+
+export class NotFound extends AlterError {
+  override readonly name = 'NotFound';
+  constructor(description: string) {
+    super(404, 'not_found', description);
+  }
+}
+
+export class ConflictError extends AlterError {
+  override readonly name = 'ConflictError';
+  constructor(description: string) {
+    super(409, 'conflict', description);
+  }
+}
+
+export class PayloadTooLarge extends AlterError {
+  override readonly name = 'PayloadTooLarge';
+  constructor(limitBytes: number) {
+    super(413, 'invalid_request', `request body is larger than ${limitBytes} bytes`);
+  }
+}
+
+/** A dependency (store, Redis) is not answering: fail closed with 503. */
+export class ServiceUnavailable extends AlterError {
+  override readonly name = 'ServiceUnavailable';
+  readonly code: string;
+  constructor(code: string, description: string, options?: { cause?: unknown }) {
+    super(503, 'temporarily_unavailable', description, options);
+    this.code = code;
+  }
+}
+
+/** Bad configuration: stops start-up with the setting's name. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly setting: string;
+  constructor(setting: string, message: string) {
+    super(`${setting}: ${message}`);
+    this.setting = setting;
+  }
+}

@@ -1,0 +1,25 @@
+import { openPglite } from '../../src/adapters/store/pglite.ts';
+import { openPostgres } from '../../src/adapters/store/postgres.ts';
+import { createSqlStore } from '../../src/adapters/store/sql-store.ts';
+import { createTestDatabase } from '../helpers/postgres.ts';
+import { describeStoreConformance } from './conformance/describe-store-conformance.ts';
+
+describeStoreConformance('PGlite (in memory)', async () => {
+  const db = await openPglite();
+  const store = createSqlStore(db);
+  return { store, db, cleanup: () => store.close() };
+});
+
+describeStoreConformance('PostgreSQL', async () => {
+  const database = await createTestDatabase();
+  const db = await openPostgres(database.url, { max: 5 });
+  const store = createSqlStore(db);
+  return {
+    store,
+    db,
+    async cleanup() {
+      await store.close();
+      await database.drop();
+    },
+  };
+});
