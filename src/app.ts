@@ -46,6 +46,11 @@ export interface AlterApp {
   close(): Promise<void>;
 }
 
+/** Shutdown must not hang on a dependency that is down (a BullMQ worker waits for Redis). */
+function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
+  return Promise.race([promise, new Promise<void>((resolve) => setTimeout(resolve, ms).unref())]);
+}
+
 async function openStore(config: AlterConfig): Promise<Store> {
   const db = config.databaseUrl
     ? await openPostgres(config.databaseUrl, { max: 10 })
@@ -134,7 +139,7 @@ export async function createApp(config: AlterConfig, options: { log?: Logger } =
           s.close(() => resolve());
           s.closeAllConnections();
         })));
-        for (const close of closers) await close().catch(() => {});
+        for (const close of closers) await withTimeout(close(), 5000).catch(() => {});
       },
     };
   } catch (err) {

@@ -1,4 +1,17 @@
+import type { JWK } from 'jose';
 import type { Agent } from '../ports/store.ts';
+
+/**
+ * `EdDSA` and `Ed25519` (RFC 9864's fully-specified name, used by oauth4webapi/openid-client)
+ * name the same algorithm for an Ed25519 key; drop the `alg` pin so either header matches.
+ */
+function matchableJwk(jwk: JWK): JWK {
+  if (jwk.kty === 'OKP' && (jwk.alg === 'EdDSA' || jwk.alg === 'Ed25519')) {
+    const { alg: _alg, ...rest } = jwk;
+    return rest;
+  }
+  return jwk;
+}
 
 /** Client metadata properties Alter adds to oidc-provider's schema. */
 export const EXTRA_CLIENT_METADATA = ['agent_class', 'org_id', 'app_id', 'allowed_scopes'] as const;
@@ -21,7 +34,7 @@ export function agentToClientMetadata(agent: Agent): Record<string, unknown> {
     grant_types: ['client_credentials'],
     response_types: [],
     redirect_uris: [],
-    ...(agent.jwks ? { jwks: agent.jwks } : { jwks_uri: agent.jwksUri }),
+    ...(agent.jwks ? { jwks: { keys: agent.jwks.keys.map(matchableJwk) } } : { jwks_uri: agent.jwksUri }),
     allowed_scopes: agent.scopes.join(' '),
     agent_class: agent.agentClass,
     org_id: agent.orgId,

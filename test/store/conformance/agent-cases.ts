@@ -83,33 +83,56 @@ export function describeAgents(ctx: StoreContext): void {
       expect(await agents().findById(unique('agt'))).toBeUndefined();
     });
 
-    it('lists a tenant page by page with an opaque cursor, ordered by (createdAt, id)', async () => {
+    /** Follows nextCursor to the end; returns the ids seen and the page sizes. */
+    async function listAll(tenant: Tenant, limit: number): Promise<{ ids: string[]; sizes: number[] }> {
+      const ids: string[] = [];
+      const sizes: number[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await agents().list(tenant, cursor === undefined ? { limit } : { limit, cursor });
+        sizes.push(page.items.length);
+        ids.push(...page.items.map((agent) => agent.id));
+        if (page.nextCursor !== undefined) expect(page.nextCursor).toMatch(/^[A-Za-z0-9_-]+$/);
+        cursor = page.nextCursor;
+      } while (cursor !== undefined && sizes.length < 100);
+      return { ids, sizes };
+    }
+
+    it('lists a tenant page by page with an opaque cursor, ordered by createdAt', async () => {
       const tenant = freshTenant();
       const made: Agent[] = [];
       for (let i = 0; i < 5; i++) made.push(await agents().create(newAgent(tenant)));
       await agents().create(newAgent(freshTenant()));
 
-      const seen: string[] = [];
-      let cursor: string | undefined;
-      const sizes: number[] = [];
-      do {
-        const page = await agents().list(tenant, cursor === undefined ? { limit: 2 } : { limit: 2, cursor });
-        sizes.push(page.items.length);
-        seen.push(...page.items.map((agent) => agent.id));
-        if (page.nextCursor !== undefined) expect(page.nextCursor).toMatch(/^[A-Za-z0-9_-]+$/);
-        cursor = page.nextCursor;
-      } while (cursor !== undefined);
+      const { ids, sizes } = await listAll(tenant, 2);
       expect(sizes).toEqual([2, 2, 1]);
-      // Order is (createdAt, id): agents created in the same clock tick are ordered by id.
-      const expected = [...made].sort(
-        (a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
-      );
-      expect(seen).toEqual(expected.map((agent) => agent.id));
+      expect([...ids].sort()).toEqual(made.map((agent) => agent.id).sort());
 
       const whole = await agents().list(tenant, { limit: 5 });
-      expect(whole.items).toHaveLength(5);
       expect(whole.nextCursor).toBeUndefined();
-      expect(whole.items).toEqual(expected);
+      expect(whole.items.map((agent) => agent.id)).toEqual(ids);
+      const times = whole.items.map((agent) => agent.createdAt.getTime());
+      expect(times).toEqual([...times].sort((a, b) => a - b));
+      for (const agent of whole.items) expect(agent).toEqual(made.find((m) => m.id === agent.id));
+    });
+
+    it('pages exactly through equal and microsecond-apart creation times, ties by id', async () => {
+      const tenant = freshTenant();
+      const made: Agent[] = [];
+      for (let i = 0; i < 6; i++) made.push(await agents().create(newAgent(tenant)));
+      // Three share one instant; three are 1 µs apart (lost in a JS Date, kept by the cursor).
+      const offsets = ['0', '0', '0', '1', '2', '3'];
+      for (const [i, agent] of made.entries()) {
+        await ctx().db.query(
+          `UPDATE agents SET created_at = timestamptz '2030-01-01 00:00:00.000100+00' + $2::int * interval '1 microsecond' WHERE id = $1`,
+          [agent.id, Number(offsets[i])],
+        );
+      }
+      const tied = made.slice(0, 3).map((agent) => agent.id).sort();
+      const expected = [...tied, ...made.slice(3).map((agent) => agent.id)];
+      for (const limit of [1, 2, 4]) {
+        expect((await listAll(tenant, limit)).ids).toEqual(expected);
+      }
     });
 
     it('lists nothing for an empty tenant and rejects bad cursors and limits', async () => {

@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPglite } from '../../src/adapters/store/pglite.ts';
+import { openPostgres } from '../../src/adapters/store/postgres.ts';
+import type { SqlDatabase } from '../../src/ports/sql.ts';
+import { createTestDatabase } from '../helpers/postgres.ts';
+
+interface Engine {
+  name: string;
+  open(): Promise<{ db: SqlDatabase; cleanup(): Promise<void> }>;
+}
+
+const engines: Engine[] = [
+  {
+    name: 'pglite',
+    async open() {
+      const db = await openPglite();
+      return { db, cleanup: () => db.close() };
+    },
+  },
+  {
+    name: 'postgres',
+    async open() {
+      const database = await createTestDatabase();
+      const db = await openPostgres(database.url, { max: 3 });
+      return {
+        db,
+        async cleanup() {
+          await db.close();
+          await database.drop();
+        },
+      };
+    },
+  },
+];
+
+describe.each(engines)('SqlDatabase adapter: $name', (engine) => {
+  let db: SqlDatabase;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => {
+    ({ db, cleanup } = await engine.open());
+    await db.query('CREATE TABLE t (id int PRIMARY KEY, note text)');
+  }, 60_000);
+  afterAll(() => cleanup());
+
+  it('reports its kind and pings', async () => {
+    expect(db.kind).toBe(engine.name);
+    await expect(db.ping()).resolves.toBeUndefined();
+  });
+
+  it('returns the same JS types on both engines', async () => {
+    const [row] = await db.query(
+      `SELECT timestamptz '2030-01-02 03:04:05.678+00' AS at, '{"a":[1,"b",null]}'::jsonb AS doc, count(*) AS n,
+              9007199254740993::int8 AS big, ARRAY['x','y']::text[] AS list, true AS yes, NULL::text AS nothing
+         FROM (VALUES (1), (2)) v(x)`,
+    );
+    expect(row).toEqual({
+      at: new Date('2030-01-02T03:04:05.678Z'),
+      doc: { a: [1, 'b', null] },
+      n: 2,
+      big: 9007199254740993n,
+      list: ['x', 'y'],
+      yes: true,
+      nothing: null,
+    });
+  });
+
+  it('binds Date, JSON text and array parameters', async () => {
+    const at = new Date('2031-05-06T07:08:09.123Z');
+    const [row] = await db.query<{ at: Date; doc: unknown; list: string[] }>('SELECT $1::timestamptz AS at, $2::jsonb AS doc, $3::text[] AS list', [
+      at,
+      JSON.stringify({ k: 'v' }),
+      ['a', 'b,c', 'd"e'],
+    ]);
+    expect(row).toEqual({ at, doc: { k: 'v' }, list: ['a', 'b,c', 'd"e'] });
+  });
+
+  it('runs several statements without parameters and returns the last rows', async () => {
+    expect(await db.query('SELECT 1 AS a; SELECT 2 AS b')).toEqual([{ b: 2 }]);
+  });
+
+  it('commits a transaction, and rolls back when the callback throws', async () => {
+    const result = await db.transaction(async (tx) => {
+      await tx.query('INSERT INTO t (id, note) VALUES ($1, $2)', [1, 'kept']);
+      return 'done';
+    });
+    expect(result).toBe('done');
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.query('INSERT INTO t (id, note) VALUES ($1, $2)', [2, 'lost']);
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.query('INSERT INTO t (id, note) VALUES ($1, $2)', [3, 'lost too']);
+        await tx.query('INSERT INTO t (id, note) VALUES ($1, $2)', [1, 'duplicate']);
+      }),
+    ).rejects.toMatchObject({ code: '23505' });
+    expect(await db.query('SELECT id, note FROM t ORDER BY id')).toEqual([{ id: 1, note: 'kept' }]);
+  });
+
+  it('reports SQLSTATE and constraint on errors', async () => {
+    await expect(db.query('INSERT INTO t (id) VALUES ($1)', [1])).rejects.toMatchObject({ code: '23505', constraint: 't_pkey' });
+    await expect(db.query('SELECT * FROM no_such_table')).rejects.toMatchObject({ code: '42P01' });
+  });
+
+  it('closes idempotently; queries fail afterwards', async () => {
+    const other = await engine.open();
+    await other.db.close();
+    await other.db.close();
+    await expect(other.db.ping()).rejects.toThrow();
+    await other.cleanup();
+  });
+});
