@@ -89,7 +89,7 @@ export async function createApp(config: AlterConfig, options: { log?: Logger } =
     await keys.start();
     closers.unshift(() => keys.stop());
 
-    const revocations = new RevocationService({ store: store.revocations, bus, maxTokenLifetimeSeconds: retentionSeconds });
+    const revocations = new RevocationService({ store: store.revocations, maxTokenLifetimeSeconds: retentionSeconds });
     const agents = new AgentService({ store: store.agents, revocations, allowInsecureJwksUri: config.allowInsecureJwksUri });
     const verifier = new AccessTokenVerifier({ issuer: config.issuer, keys });
     const cookieKeys = await store.settings.getOrCreate('cookie_keys', () => [randomBytes(32).toString('base64url')]);

@@ -94,8 +94,10 @@ export class SigningKeyService {
 
   /** Promotes `next`, retires `current`, publishes a new `next`; every node reloads. */
   async rotate(): Promise<SigningKeyRecord[]> {
+    await this.reload();
+    const expectedNext = this.#keys.find((k) => k.state === 'next')?.kid;
     const newNext = await generateSigningKey(this.#alg);
-    await this.#store.rotate(newNext, new Date());
+    await this.#store.rotate(newNext, new Date(), expectedNext);
     await this.reload();
     await this.#bus.publish(CHANNEL, { event: 'rotated' });
     this.#log.info({ kid: this.current.kid }, 'signing keys rotated');

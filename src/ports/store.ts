@@ -121,9 +121,11 @@ export interface SigningKeyStore {
   initialize(current: SigningKeyRecord, next: SigningKeyRecord): Promise<boolean>;
   /**
    * One transaction under a lock: `current` → `retired` (retiredAt = now), `next` → `current`
-   * (activatedAt = now), `newNext` inserted as `next`.
+   * (activatedAt = now), `newNext` inserted as `next`. With `expectedNextKid`, throws
+   * {@link ConflictError} when the `next` key is another one (a concurrent rotation won), so a
+   * key that was never published cannot start signing.
    */
-  rotate(newNext: SigningKeyRecord, now: Date): Promise<void>;
+  rotate(newNext: SigningKeyRecord, now: Date, expectedNextKid?: string): Promise<void>;
   /** Deletes retired keys whose retiredAt is before `before`; returns their kids. */
   purgeRetired(before: Date): Promise<string[]>;
 }

@@ -66,7 +66,12 @@ export function describeSigningKeys(ctx: StoreContext): void {
       expect(byKid(next.kid)?.retiredAt).toBeUndefined();
       expect(byKid(k3.kid)).toMatchObject({ state: 'next', createdAt: k3.createdAt, privateJwk: k3.privateJwk });
 
-      await keys().rotate(k4, at(40));
+      // a rotation that expected another next key (a concurrent one won) changes nothing
+      const stale = { ...k4, kid: `${k4.kid}-stale` };
+      await expect(keys().rotate(stale, at(30), next.kid)).rejects.toMatchObject({ status: 409, error: 'conflict' });
+      expect((await keys().list()).map((record) => record.kid).sort()).toEqual(list.map((record) => record.kid).sort());
+
+      await keys().rotate(k4, at(40), k3.kid);
       list = await keys().list();
       expect(Object.fromEntries(list.map((record) => [record.kid, record.state]))).toEqual({
         [current.kid]: 'retired',

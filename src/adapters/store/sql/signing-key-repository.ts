@@ -1,3 +1,4 @@
+import { ConflictError } from '../../../shared/errors.ts';
 import type { JWK } from 'jose';
 import type { SqlDatabase, SqlExecutor } from '../../../ports/sql.ts';
 import type { SigningKeyRecord, SigningKeyState, SigningKeyStore } from '../../../ports/store.ts';
@@ -64,12 +65,15 @@ export function createSigningKeyRepository(db: SqlDatabase): SigningKeyStore {
       });
     },
 
-    async rotate(newNext, now) {
+    async rotate(newNext, now, expectedNextKid) {
       await db.transaction(async (tx) => {
         await lock(tx);
         const next = await tx.query<{ kid: string }>(`SELECT kid FROM signing_keys WHERE state = 'next'`);
         const nextKid = next[0]?.kid;
         if (nextKid === undefined) throw new Error('cannot rotate signing keys: there is no next key');
+        if (expectedNextKid !== undefined && nextKid !== expectedNextKid) {
+          throw new ConflictError('the signing keys were rotated concurrently; list them and retry');
+        }
         await tx.query(`UPDATE signing_keys SET state = 'retired', retired_at = $1 WHERE state = 'current'`, [now]);
         await tx.query(`UPDATE signing_keys SET state = 'current', activated_at = $1 WHERE kid = $2`, [now, nextKid]);
         await insertKey(tx, newNext, 'next');

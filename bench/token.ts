@@ -1,0 +1,511 @@
+/**
+ * Token endpoint benchmark (`npm run bench:token`, see bench/README.md).
+ *
+ * Starts three servers, each in its own child process (the load generator, autocannon, runs
+ * in this process and must not share an event loop with a server):
+ *   baseline  bare node:http doing only the per-request cryptography (bench/baseline-server.ts)
+ *   embedded  Alter, embedded profile (PGlite in a temporary data directory)
+ *   postgres  Alter, production profile (fresh PostgreSQL database, Redis with a unique prefix)
+ * then drives `POST /v1/token` (client_credentials + private_key_jwt) with pre-signed, never
+ * reused client assertions, interleaving the targets over BENCH_RUNS measured runs, and prints
+ * one JSON line per figure on stdout (medians over runs, ratio to the baseline). Progress goes
+ * to stderr. Everything it creates (processes, database, Redis keys, temporary directories)
+ * is removed at the end, on failure and on SIGINT/SIGTERM.
+ *
+ * Environment (all optional):
+ *   BENCH_DURATION     seconds per measured run (default 10)
+ *   BENCH_RUNS         measured runs per target (default 3)
+ *   BENCH_WARMUP       seconds of warm-up before each measured run (default 2)
+ *   BENCH_CONNECTIONS  concurrent connections (default 50)
+ *   BENCH_TARGETS      comma-separated subset of baseline,embedded,postgres (default all three)
+ *   BENCH_CHILD_NODE_ARGS  extra node flags for the Alter children, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+ *   ALTER_TEST_PG_URL, ALTER_TEST_REDIS_URL  servers for the production profile (as in the tests)
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync, randomBytes, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import autocannon, { type Instance, type Result } from 'autocannon';
+import { createTestDatabase, type TestDatabase } from '../test/helpers/postgres.ts';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+/** Client assertion lifetime; Alter accepts at most 300 s. */
+const ASSERTION_LIFETIME_SECONDS = 240;
+/** First guess of a target's throughput, before it has been measured (sizes the first pool). */
+const INITIAL_RPS_ESTIMATE = 12_000;
+/** Pre-signed assertions per expected request (the estimate is the best rate seen so far). */
+const POOL_MARGIN = 1.5;
+const REDIS_URL = process.env.ALTER_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+type TargetName = 'baseline' | 'embedded' | 'postgres';
+const ALL_TARGETS: TargetName[] = ['baseline', 'embedded', 'postgres'];
+
+function intEnv(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  return n;
+}
+
+const DURATION = intEnv('BENCH_DURATION', 10, 1, 180);
+const RUNS = intEnv('BENCH_RUNS', 3, 1, 50);
+const WARMUP = intEnv('BENCH_WARMUP', 2, 0, 30);
+const CONNECTIONS = intEnv('BENCH_CONNECTIONS', 50, 1, 1000);
+const TARGETS: TargetName[] = (process.env.BENCH_TARGETS ?? ALL_TARGETS.join(','))
+  .split(',').map((s) => s.trim()).filter(Boolean).map((s) => {
+    if (!ALL_TARGETS.includes(s as TargetName)) throw new Error(`BENCH_TARGETS: unknown target "${s}" (known: ${ALL_TARGETS.join(', ')})`);
+    return s as TargetName;
+  });
+const CHILD_NODE_ARGS = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+
+function log(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cleanup registry: everything created is undone in reverse order, once.
+
+const cleanups: Array<{ label: string; run: () => Promise<void> }> = [];
+let cleaning: Promise<void> | undefined;
+let running: Instance | undefined;
+
+function onCleanup(label: string, run: () => Promise<void>): void {
+  cleanups.unshift({ label, run });
+}
+
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    running?.stop();
+    for (const { label, run } of cleanups) {
+      try {
+        await run();
+      } catch (err) {
+        log(`cleanup of ${label} failed: ${(err as Error).message}`);
+      }
+    }
+  })();
+  return cleaning;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child processes
+
+/** Free loopback TCP ports, held together while picking so they are distinct. */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(Array.from({ length: count }, () => new Promise<Server>((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => resolve(s));
+  })));
+  const ports = servers.map((s) => (s.address() as AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  return ports;
+}
+
+/** Environment for a child: ours minus anything that could reconfigure Alter, plus `extra`. */
+function childEnv(extra: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value === undefined || key.startsWith('ALTER_') || key.startsWith('BENCH_') || ['DATABASE_URL', 'REDIS_URL', 'PORT'].includes(key)) continue;
+    env[key] = value;
+  }
+  return { ...env, ...extra };
+}
+
+interface Child {
+  proc: ChildProcess;
+  ready: Record<string, unknown>;
+  stop(): Promise<void>;
+}
+
+/** Spawns `node <script>` and resolves once it prints `BENCH_READY {json}` on stdout. */
+function startChild(label: string, script: string, env: Record<string, string>, cwd: string, nodeArgs: string[] = []): Promise<Child> {
+  const proc = spawn(process.execPath, [...nodeArgs, join(HERE, script)], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let exited = false;
+  const exit = new Promise<void>((resolve) => proc.once('exit', () => { exited = true; resolve(); }));
+  const stop = async (): Promise<void> => {
+    if (exited) return;
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => { if (!exited) proc.kill('SIGKILL'); }, 10_000);
+    await exit;
+    clearTimeout(timer);
+  };
+  onCleanup(`${label} server (pid ${proc.pid})`, stop);
+
+  createInterface({ input: proc.stderr! }).on('line', (line) => process.stderr.write(`[${label}] ${line}\n`));
+  return new Promise<Child>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${label} server did not become ready within 90 s`)), 90_000);
+    let ready = false;
+    createInterface({ input: proc.stdout! }).on('line', (line) => {
+      if (!ready && line.startsWith('BENCH_READY ')) {
+        ready = true;
+        clearTimeout(timer);
+        resolve({ proc, ready: JSON.parse(line.slice('BENCH_READY '.length)) as Record<string, unknown>, stop });
+      } else {
+        process.stderr.write(`[${label}] ${line}\n`);
+      }
+    });
+    void exit.then(() => {
+      clearTimeout(timer);
+      if (!ready) reject(new Error(`${label} server exited (code ${proc.exitCode}, signal ${proc.signalCode}) before it was ready`));
+      else if (!cleaning) log(`warning: ${label} server exited (code ${proc.exitCode}, signal ${proc.signalCode})`);
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client assertions
+
+interface Client {
+  clientId: string;
+  kid: string;
+  privateKey: KeyObject;
+  publicJwk: Record<string, unknown>;
+}
+
+function newClientKey(clientId = ''): Client {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const kid = randomUUID();
+  const publicJwk = { ...(publicKey.export({ format: 'jwk' }) as Record<string, unknown>), kid, alg: 'EdDSA', use: 'sig' };
+  return { clientId, kid, privateKey, publicJwk };
+}
+
+const b64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+/** One RFC 7523 client assertion (EdDSA), signed with node:crypto (about 2x faster than jose). */
+function signAssertion(client: Client, audience: string, now: number): string {
+  const header = b64url({ alg: 'EdDSA', kid: client.kid });
+  const payload = b64url({
+    iss: client.clientId, sub: client.clientId, aud: audience, jti: randomUUID(), iat: now, exp: now + ASSERTION_LIFETIME_SECONDS,
+  });
+  const input = `${header}.${payload}`;
+  return `${input}.${sign(null, Buffer.from(input), client.privateKey).toString('base64url')}`;
+}
+
+function tokenForm(assertion: string): string {
+  return `grant_type=client_credentials&client_assertion_type=${encodeURIComponent(ASSERTION_TYPE)}&client_assertion=${assertion}`;
+}
+
+/** A body no target accepts: what a request gets if the pool runs dry (it shows as non-2xx). */
+const EXHAUSTED_BODY = Buffer.from(tokenForm('pool-exhausted'));
+
+/**
+ * Pre-signed request bodies, each used once. Signing happens between runs only, never while a
+ * target is under load; unused bodies carry over to the target's next run while still fresh.
+ */
+class AssertionPool {
+  readonly client: Client;
+  readonly audience: string;
+  #bodies: Buffer[] = [];
+  #iats: number[] = [];
+  #next = 0;
+  exhausted = 0;
+
+  constructor(client: Client, audience: string) {
+    this.client = client;
+    this.audience = audience;
+  }
+
+  get available(): number {
+    return this.#bodies.length - this.#next;
+  }
+
+  /** Ensures `count` bodies that stay valid for the next `seconds` seconds. */
+  topUp(count: number, seconds: number): { signed: number; ms: number } {
+    const now = Math.floor(Date.now() / 1000);
+    // Drop bodies whose assertion could expire before the phase ends (they are in iat order).
+    const oldestUsable = now + seconds + 20 - ASSERTION_LIFETIME_SECONDS;
+    while (this.#next < this.#bodies.length && this.#iats[this.#next]! < oldestUsable) this.#next++;
+    this.#bodies = this.#bodies.slice(this.#next);
+    this.#iats = this.#iats.slice(this.#next);
+    this.#next = 0;
+    const missing = Math.max(0, count - this.#bodies.length);
+    const started = performance.now();
+    for (let i = 0; i < missing; i++) {
+      this.#bodies.push(Buffer.from(tokenForm(signAssertion(this.client, this.audience, now))));
+      this.#iats.push(now);
+    }
+    return { signed: missing, ms: performance.now() - started };
+  }
+
+  take(): Buffer {
+    if (this.#next < this.#bodies.length) return this.#bodies[this.#next++]!;
+    this.exhausted++;
+    return EXHAUSTED_BODY;
+  }
+
+  fresh(): string {
+    return signAssertion(this.client, this.audience, Math.floor(Date.now() / 1000));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Targets
+
+interface Target {
+  name: TargetName;
+  url: string;
+  pool: AssertionPool;
+  /** Best throughput seen so far (sizes the next pool); a guess until `calibrated`. */
+  rpsEstimate: number;
+  calibrated: boolean;
+  runs: RunFigures[];
+}
+
+interface RunFigures {
+  requests_per_sec: number;
+  p50_ms: number;
+  p99_ms: number;
+  non_2xx: number;
+  errors: number;
+}
+
+async function registerAgent(url: string, adminKey: string, client: Client): Promise<string> {
+  const res = await fetch(`${url}/v1/admin/agents`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: `bench-${randomBytes(4).toString('hex')}`, class: 'bench', scopes: [], jwks: { keys: [client.publicJwk] } }),
+  });
+  const body = (await res.json()) as { client_id?: string };
+  if (res.status !== 201 || !body.client_id) throw new Error(`agent registration at ${url} failed: ${res.status} ${JSON.stringify(body)}`);
+  return body.client_id;
+}
+
+async function startBaseline(port: number): Promise<Target> {
+  const url = `http://127.0.0.1:${port}`;
+  const client = newClientKey('bench-baseline-client');
+  await startChild('baseline', 'baseline-server.ts', childEnv({
+    PORT: String(port), BENCH_ISSUER: url, BENCH_CLIENT_ID: client.clientId, BENCH_CLIENT_JWK: JSON.stringify(client.publicJwk),
+  }), tmpdir());
+  return { name: 'baseline', url, pool: new AssertionPool(client, url), rpsEstimate: INITIAL_RPS_ESTIMATE, calibrated: false, runs: [] };
+}
+
+async function startAlter(name: 'embedded' | 'postgres', port: number): Promise<Target> {
+  const url = `http://127.0.0.1:${port}`;
+  const dataDir = await mkdtemp(join(tmpdir(), `alter-bench-${name}-`));
+  onCleanup(`data directory ${dataDir}`, () => rm(dataDir, { recursive: true, force: true }));
+  const adminKey = randomBytes(32).toString('hex');
+  const env: Record<string, string> = {
+    PORT: String(port), ALTER_ISSUER: url, ALTER_DATA_DIR: dataDir, ALTER_ADMIN_KEY: adminKey, ALTER_LOG_LEVEL: 'silent',
+  };
+  if (name === 'postgres') {
+    const db: TestDatabase = await createTestDatabase();
+    onCleanup(`database ${new URL(db.url).pathname.slice(1)}`, () => db.drop());
+    const prefix = `alter-bench-${randomBytes(6).toString('hex')}`;
+    onCleanup(`Redis keys ${prefix}:*`, () => deleteRedisKeys(prefix));
+    Object.assign(env, { DATABASE_URL: db.url, REDIS_URL, ALTER_REDIS_PREFIX: prefix });
+  }
+  const child = await startChild(name, 'alter-server.ts', childEnv(env), dataDir, CHILD_NODE_ARGS);
+  log(`${name}: ${String(child.ready.profile)} profile listening at ${url} (pid ${child.proc.pid})`);
+  const client = newClientKey();
+  client.clientId = await registerAgent(url, adminKey, client);
+  return { name, url, pool: new AssertionPool(client, url), rpsEstimate: INITIAL_RPS_ESTIMATE, calibrated: false, runs: [] };
+}
+
+async function deleteRedisKeys(prefix: string): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 3000 });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** One token request outside the load, to check the target answers 200 with a JWT access token. */
+async function smokeTest(target: Target): Promise<void> {
+  const res = await fetch(`${target.url}/v1/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: tokenForm(target.pool.fresh()),
+  });
+  const body = (await res.json()) as { access_token?: string; token_type?: string; expires_in?: number };
+  if (res.status !== 200 || !body.access_token) throw new Error(`${target.name}: token request failed: ${res.status} ${JSON.stringify(body)}`);
+  const header = JSON.parse(Buffer.from(body.access_token.split('.')[0]!, 'base64url').toString()) as Record<string, unknown>;
+  log(`${target.name}: token request ok (token_type ${body.token_type}, expires_in ${body.expires_in}, access token header ${JSON.stringify(header)})`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load
+
+async function load(target: Target, seconds: number): Promise<Result> {
+  const pool = target.pool;
+  const instance = autocannon({
+    url: target.url,
+    connections: CONNECTIONS,
+    duration: seconds,
+    pipelining: 1,
+    timeout: 10,
+    requests: [{
+      method: 'POST',
+      path: '/v1/token',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      setupRequest(request) {
+        request.body = pool.take();
+        return request;
+      },
+    }],
+  });
+  running = instance;
+  try {
+    return await instance;
+  } finally {
+    running = undefined;
+  }
+}
+
+function figuresOf(result: Result): RunFigures {
+  return {
+    requests_per_sec: result.requests.average,
+    p50_ms: result.latency.p50,
+    p99_ms: result.latency.p99,
+    non_2xx: result.non2xx,
+    errors: result.errors,
+  };
+}
+
+function describe(result: Result): string {
+  const codes = Object.entries(result.statusCodeStats).map(([code, { count }]) => `${code}x${count}`).join(' ');
+  return `${result.requests.average.toFixed(0)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, `
+    + `${result['2xx']} ok, non-2xx ${result.non2xx}, errors ${result.errors} [${codes}]`;
+}
+
+/** Tops up the target's pool for `seconds` of load at up to POOL_MARGIN x its best rate. */
+function prepare(target: Target, seconds: number): void {
+  const need = Math.ceil(target.rpsEstimate * seconds * POOL_MARGIN) + 4 * CONNECTIONS;
+  const { signed, ms } = target.pool.topUp(need, seconds);
+  if (signed > 0) log(`${target.name}: pre-signed ${signed} client assertions in ${(ms / 1000).toFixed(1)} s (pool ${target.pool.available})`);
+}
+
+async function phase(target: Target, kind: 'warm-up' | 'measured', seconds: number): Promise<Result> {
+  const exhaustedBefore = target.pool.exhausted;
+  const result = await load(target, seconds);
+  const exhausted = target.pool.exhausted - exhaustedBefore;
+  target.rpsEstimate = target.calibrated ? Math.max(target.rpsEstimate, result.requests.average) : result.requests.average;
+  target.calibrated = true;
+  log(`${target.name} ${kind} ${seconds}s: ${describe(result)}${exhausted > 0 ? ` — POOL EXHAUSTED for ${exhausted} requests` : ''}`);
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+const round = (n: number, digits: number): number => Math.round(n * 10 ** digits) / 10 ** digits;
+
+const METRICS: Array<{ metric: keyof RunFigures; unit: string; better?: 'higher' | 'lower'; digits: number }> = [
+  { metric: 'requests_per_sec', unit: 'req/s', better: 'higher', digits: 1 },
+  { metric: 'p50_ms', unit: 'ms', better: 'lower', digits: 2 },
+  { metric: 'p99_ms', unit: 'ms', better: 'lower', digits: 2 },
+  { metric: 'non_2xx', unit: 'count', digits: 0 },
+  { metric: 'errors', unit: 'count', digits: 0 },
+];
+
+function report(targets: Target[]): boolean {
+  const baseline = targets.find((t) => t.name === 'baseline');
+  let valid = true;
+  for (const target of targets) {
+    const targetValid = target.runs.every((r) => r.non_2xx === 0 && r.errors === 0);
+    valid &&= targetValid;
+    for (const { metric, unit, better, digits } of METRICS) {
+      const runs = target.runs.map((r) => r[metric]);
+      const value = median(runs);
+      const line: Record<string, unknown> = {
+        bench: 'token',
+        target: target.name,
+        metric,
+        unit,
+        median: round(value, digits),
+        runs: runs.map((r) => round(r, digits)),
+      };
+      if (better && baseline) {
+        const base = median(baseline.runs.map((r) => r[metric]));
+        line.ratio_to_baseline = base > 0 ? round(value / base, 3) : null;
+        line.ratio_definition = `target/baseline, ${better} is better`;
+      }
+      Object.assign(line, { valid: targetValid, connections: CONNECTIONS, duration_s: DURATION, warmup_s: WARMUP });
+      process.stdout.write(`${JSON.stringify(line)}\n`);
+    }
+  }
+  return valid;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+
+async function main(): Promise<number> {
+  log(`targets ${TARGETS.join(', ')}; ${RUNS} measured run(s) of ${DURATION} s each after ${WARMUP} s warm-up; ${CONNECTIONS} connections`);
+  const ports = await freePorts(TARGETS.length);
+  const targets: Target[] = [];
+  for (const [i, name] of TARGETS.entries()) {
+    const port = ports[i]!;
+    const target = name === 'baseline' ? await startBaseline(port) : await startAlter(name, port);
+    await smokeTest(target);
+    targets.push(target);
+  }
+
+  // Calibration: a first warm-up per target, which also gives the rate that sizes its pools.
+  const calibration = Math.max(WARMUP, 2);
+  for (const target of targets) {
+    prepare(target, calibration);
+    await phase(target, 'warm-up', calibration);
+  }
+
+  for (let run = 1; run <= RUNS; run++) {
+    for (const target of targets) {
+      prepare(target, WARMUP + DURATION);
+      if (WARMUP > 0) await phase(target, 'warm-up', WARMUP);
+      log(`${target.name}: measured run ${run}/${RUNS}`);
+      const result = await phase(target, 'measured', DURATION);
+      target.runs.push(figuresOf(result));
+    }
+  }
+
+  const valid = report(targets);
+  if (!valid) log('INVALID: some measured requests failed (non_2xx or errors > 0); the figures above are not usable');
+  return valid ? 0 : 1;
+}
+
+const budgetSeconds = 300 + (TARGETS.length * (RUNS * (DURATION + WARMUP + 30) + 40));
+const watchdog = setTimeout(() => {
+  log(`giving up: the benchmark exceeded its time budget of ${budgetSeconds} s`);
+  void cleanup().finally(() => process.exit(1));
+}, budgetSeconds * 1000);
+watchdog.unref();
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    log(`${signal}: stopping and cleaning up`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+let code: number;
+try {
+  code = await main();
+} catch (err) {
+  log(`failed: ${(err as Error).stack ?? String(err)}`);
+  code = 1;
+} finally {
+  await cleanup();
+  clearTimeout(watchdog);
+}
+process.exit(code);
