@@ -23,9 +23,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -38,8 +39,13 @@ const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const ASSERTION_LIFETIME_SECONDS = 240;
 /** First guess of a target's throughput, before it has been measured (sizes the first pool). */
 const INITIAL_RPS_ESTIMATE = 12_000;
-/** Pre-signed assertions per expected request (the estimate is the best rate seen so far). */
-const POOL_MARGIN = 1.5;
+/**
+ * Pre-signed assertions per expected request (the estimate is the best rate seen so far): the
+ * pool for warm-up + measured run is sized with POOL_MARGIN before the warm-up, and topped up
+ * after it (only if short of TOP_UP_MARGIN for the measured run, so usually without a pause).
+ */
+const POOL_MARGIN = 2;
+const TOP_UP_MARGIN = 2;
 const REDIS_URL = process.env.ALTER_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 type TargetName = 'baseline' | 'embedded' | 'postgres';
@@ -96,6 +102,51 @@ function cleanup(): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Child processes
 
+/** Server child processes started so far (for the CPU accounting of {@link cpuSnapshot}). */
+const childPids: number[] = [];
+
+interface CpuSnapshot {
+  /** Busy and total time of the whole machine, in USER_HZ ticks (from /proc/stat). */
+  busy: number;
+  total: number;
+  /** CPU time of this process and its server children, in the same ticks. */
+  ours: number;
+}
+
+function processTicks(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]); // utime + stime (fields 14 and 15)
+  } catch {
+    return 0;
+  }
+}
+
+/** Machine and own CPU time (Linux only; undefined elsewhere). */
+function cpuSnapshot(): CpuSnapshot | undefined {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+    const t = line.trim().split(/\s+/).slice(1, 9).map(Number);
+    const total = t.reduce((a, b) => a + b, 0);
+    const busy = total - t[3]! - t[4]!; // minus idle and iowait
+    return { busy, total, ours: [process.pid, ...childPids].reduce((sum, pid) => sum + processTicks(pid), 0) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU used during the interval by everything except this benchmark's own processes, in cores:
+ * PostgreSQL and Redis (for the postgres target), and whatever else runs on the machine.
+ * A high value on the baseline or embedded target means the figures are disturbed.
+ */
+function otherCores(before: CpuSnapshot | undefined, after: CpuSnapshot | undefined): number | undefined {
+  if (!before || !after || after.total <= before.total) return undefined;
+  const other = (after.busy - before.busy) - (after.ours - before.ours);
+  return Math.max(0, (other / (after.total - before.total)) * availableParallelism());
+}
+
 /** Free loopback TCP ports, held together while picking so they are distinct. */
 async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(Array.from({ length: count }, () => new Promise<Server>((resolve, reject) => {
@@ -137,6 +188,7 @@ function startChild(label: string, script: string, env: Record<string, string>, 
     clearTimeout(timer);
   };
   onCleanup(`${label} server (pid ${proc.pid})`, stop);
+  if (proc.pid !== undefined) childPids.push(proc.pid);
 
   createInterface({ input: proc.stderr! }).on('line', (line) => process.stderr.write(`[${label}] ${line}\n`));
   return new Promise<Child>((resolve, reject) => {
@@ -300,6 +352,7 @@ async function startAlter(name: 'embedded' | 'postgres', port: number): Promise<
     const prefix = `alter-bench-${randomBytes(6).toString('hex')}`;
     onCleanup(`Redis keys ${prefix}:*`, () => deleteRedisKeys(prefix));
     Object.assign(env, { DATABASE_URL: db.url, REDIS_URL, ALTER_REDIS_PREFIX: prefix });
+    log(`${name}: database ${new URL(db.url).pathname.slice(1)}, Redis ${REDIS_URL} prefix ${prefix}`);
   }
   const child = await startChild(name, 'alter-server.ts', childEnv(env), dataDir, CHILD_NODE_ARGS);
   log(`${name}: ${String(child.ready.profile)} profile listening at ${url} (pid ${child.proc.pid})`);
@@ -383,20 +436,24 @@ function describe(result: Result): string {
     + `${result['2xx']} ok, non-2xx ${result.non2xx}, errors ${result.errors} [${codes}]`;
 }
 
-/** Tops up the target's pool for `seconds` of load at up to POOL_MARGIN x its best rate. */
-function prepare(target: Target, seconds: number): void {
-  const need = Math.ceil(target.rpsEstimate * seconds * POOL_MARGIN) + 4 * CONNECTIONS;
+/** Tops up the target's pool for `seconds` of load at up to `margin` x its best rate. */
+function prepare(target: Target, seconds: number, margin: number): void {
+  const need = Math.ceil(target.rpsEstimate * seconds * margin) + 4 * CONNECTIONS;
   const { signed, ms } = target.pool.topUp(need, seconds);
   if (signed > 0) log(`${target.name}: pre-signed ${signed} client assertions in ${(ms / 1000).toFixed(1)} s (pool ${target.pool.available})`);
 }
 
 async function phase(target: Target, kind: 'warm-up' | 'measured', seconds: number): Promise<Result> {
   const exhaustedBefore = target.pool.exhausted;
+  const cpuBefore = cpuSnapshot();
   const result = await load(target, seconds);
+  const other = otherCores(cpuBefore, cpuSnapshot());
   const exhausted = target.pool.exhausted - exhaustedBefore;
   target.rpsEstimate = target.calibrated ? Math.max(target.rpsEstimate, result.requests.average) : result.requests.average;
   target.calibrated = true;
-  log(`${target.name} ${kind} ${seconds}s: ${describe(result)}${exhausted > 0 ? ` — POOL EXHAUSTED for ${exhausted} requests` : ''}`);
+  log(`${target.name} ${kind} ${seconds}s: ${describe(result)}`
+    + (other === undefined ? '' : `; CPU outside the bench processes ${other.toFixed(2)} cores`)
+    + (exhausted > 0 ? ` — POOL EXHAUSTED for ${exhausted} requests` : ''));
   return result;
 }
 
@@ -465,14 +522,15 @@ async function main(): Promise<number> {
   // Calibration: a first warm-up per target, which also gives the rate that sizes its pools.
   const calibration = Math.max(WARMUP, 2);
   for (const target of targets) {
-    prepare(target, calibration);
+    prepare(target, calibration, POOL_MARGIN);
     await phase(target, 'warm-up', calibration);
   }
 
   for (let run = 1; run <= RUNS; run++) {
     for (const target of targets) {
-      prepare(target, WARMUP + DURATION);
+      prepare(target, WARMUP + DURATION, POOL_MARGIN);
       if (WARMUP > 0) await phase(target, 'warm-up', WARMUP);
+      prepare(target, DURATION, TOP_UP_MARGIN);
       log(`${target.name}: measured run ${run}/${RUNS}`);
       const result = await phase(target, 'measured', DURATION);
       target.runs.push(figuresOf(result));

@@ -47,9 +47,9 @@ function usageErrorOf(err: unknown): UsageError {
     return new UsageError(option ? `unknown option ${option}` : message);
   }
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
-    const match = /Option '(.+?)' argument missing/.exec(message);
+    const match = /Option '(.+?)(?: <value>)?' argument missing/.exec(message);
     if (match) return new UsageError(`${match[1]} needs a value`);
-    const ambiguous = /Option '(.+?)' argument is ambiguous/.exec(message);
+    const ambiguous = /Option '(.+?)(?: <value>)?' argument is ambiguous/.exec(message);
     if (ambiguous) return new UsageError(`${ambiguous[1]}: a value starting with "-" must be written as --option=value`);
     return new UsageError(message.split('\n')[0] ?? message);
   }

@@ -62,7 +62,7 @@ export function resolveAdminKey(values: OptionValues, io: CliIo): AdminKey {
   const dirFlag = stringOption(values, 'data-dir');
   const dirEnv = io.env.ALTER_DATA_DIR || undefined;
   const dir = dirFlag ?? dirEnv ?? DEFAULT_DATA_DIR;
-  const dirSource = dirFlag !== undefined ? '--data-dir' : dirEnv !== undefined ? 'ALTER_DATA_DIR' : 'the default data directory';
+  const dirSource = dirFlag !== undefined ? 'from --data-dir' : dirEnv !== undefined ? 'from ALTER_DATA_DIR' : `default data directory ${DEFAULT_DATA_DIR}`;
   const file = resolve(io.cwd, dir, ADMIN_KEY_FILE);
   let problem: string;
   try {

@@ -28,6 +28,18 @@ interface OidcError extends Error {
 
 const errorKey = Symbol('alter.oidcError');
 
+/** The detail and the chain of causes ("invalid_client_metadata: … : hostname resolves to …"). */
+function describeFailure(err: OidcError): string {
+  const parts = [err.error_detail];
+  let cause = err.cause as OidcError | undefined;
+  for (let depth = 0; cause && depth < 3; depth++) {
+    const text = cause.error_description ?? cause.message;
+    if (text && !parts.includes(text)) parts.push(text);
+    cause = cause.cause as OidcError | undefined;
+  }
+  return parts.filter(Boolean).join(': ');
+}
+
 /**
  * Builds one oidc-provider instance. It is rebuilt whenever the signing key set changes
  * (see ProviderHolder), because oidc-provider fixes its keystore at construction.
@@ -47,14 +59,14 @@ export function createProvider(deps: ProviderDeps): Provider {
     const body = ctx.body as { error?: string; error_description?: string } | undefined;
     const err = (ctx.state as Record<symbol, OidcError | undefined>)[errorKey];
     if (body?.error === 'invalid_client' && err?.error_detail) {
-      ctx.body = { ...body, error_description: `client authentication failed: ${err.error_detail}` };
+      ctx.body = { ...body, error_description: `client authentication failed: ${describeFailure(err)}` };
     }
   });
 
   for (const event of ['grant.error', 'introspection.error', 'revocation.error', 'jwks.error', 'discovery.error'] as const) {
     (provider as unknown as NodeJS.EventEmitter).on(event, (ctx: KoaContextWithOIDC, err: OidcError) => {
       (ctx.state as Record<symbol, OidcError>)[errorKey] = err;
-      log.info({ event, clientId: ctx.oidc?.client?.clientId, error: err.error, detail: err.error_detail ?? err.error_description }, 'oauth request refused');
+      log.info({ event, clientId: ctx.oidc?.client?.clientId, error: err.error, detail: err.error_detail ? describeFailure(err) : err.error_description }, 'oauth request refused');
     });
   }
   (provider as unknown as NodeJS.EventEmitter).on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {

@@ -71,6 +71,11 @@ export function providerConfiguration(deps: {
     jwks: { keys: keys.privateJwks() as never },
     cookies: { keys: deps.cookieKeys },
     clientAuthMethods: ['private_key_jwt'],
+    // oidc-provider refuses to fetch a jwks_uri on loopback and private networks (SSRF guard);
+    // ALTER_ALLOW_INSECURE_JWKS_URI lifts that together with the https requirement.
+    ...(config.allowInsecureJwksUri
+      ? { fetch: (url: URL | string, options: RequestInit) => globalThis.fetch(url, { ...options, dispatcher: undefined } as RequestInit) }
+      : {}),
     clientDefaults: {
       grant_types: ['client_credentials'],
       response_types: [],
