@@ -39,11 +39,25 @@ DATA_DIR=$(mktemp -d)
 LOG=$(mktemp)
 SERVER_PID=
 
-cleanup() {
-  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
+# stop_server: SIGTERM, then SIGKILL if it is still running after 10 s; always reaps it.
+stop_server() {
+  [ -n "$SERVER_PID" ] || return 0
+  kill "$SERVER_PID" 2>/dev/null || true
+  local _i
+  for _i in $(seq 1 20); do
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.5
+  done
+  if kill -0 "$SERVER_PID" 2>/dev/null; then
+    echo "smoke: server ignored SIGTERM for 10s; sending SIGKILL" >&2
+    kill -9 "$SERVER_PID" 2>/dev/null || true
   fi
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=
+}
+
+cleanup() {
+  stop_server
   rm -rf "$DATA_DIR" "$LOG"
 }
 trap cleanup EXIT
@@ -84,16 +98,5 @@ case "$metadata" in
 esac
 
 echo "smoke: stopping the server"
-kill "$SERVER_PID"
-stopped=0
-for _ in $(seq 1 20); do
-  if ! kill -0 "$SERVER_PID" 2>/dev/null; then stopped=1; break; fi
-  sleep 0.5
-done
-if [ "$stopped" -eq 0 ]; then
-  echo "smoke: server ignored SIGTERM for 10s; sending SIGKILL" >&2
-  kill -9 "$SERVER_PID" 2>/dev/null || true
-fi
-wait "$SERVER_PID" 2>/dev/null || true
-SERVER_PID=
+stop_server
 echo "smoke: OK"

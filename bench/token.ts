@@ -443,7 +443,7 @@ function prepare(target: Target, seconds: number, margin: number): void {
   if (signed > 0) log(`${target.name}: pre-signed ${signed} client assertions in ${(ms / 1000).toFixed(1)} s (pool ${target.pool.available})`);
 }
 
-async function phase(target: Target, kind: 'warm-up' | 'measured', seconds: number): Promise<Result> {
+async function phase(target: Target, kind: 'calibration' | 'warm-up' | 'measured', seconds: number): Promise<Result> {
   const exhaustedBefore = target.pool.exhausted;
   const cpuBefore = cpuSnapshot();
   const result = await load(target, seconds);
@@ -523,7 +523,7 @@ async function main(): Promise<number> {
   const calibration = Math.max(WARMUP, 2);
   for (const target of targets) {
     prepare(target, calibration, POOL_MARGIN);
-    await phase(target, 'warm-up', calibration);
+    await phase(target, 'calibration', calibration);
   }
 
   for (let run = 1; run <= RUNS; run++) {

@@ -74,7 +74,7 @@ export function providerConfiguration(deps: {
     // oidc-provider refuses to fetch a jwks_uri on loopback and private networks (SSRF guard);
     // ALTER_ALLOW_INSECURE_JWKS_URI lifts that together with the https requirement.
     ...(config.allowInsecureJwksUri
-      ? { fetch: (url: URL | string, options: RequestInit) => globalThis.fetch(url, { ...options, dispatcher: undefined } as RequestInit) }
+      ? { fetch: ((url: URL | string, options: RequestInit) => globalThis.fetch(url, { ...options, dispatcher: undefined } as RequestInit)) as never }
       : {}),
     clientDefaults: {
       grant_types: ['client_credentials'],
