@@ -1,0 +1,46 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+const run = promisify(execFile);
+const root = resolve(import.meta.dirname, '../..');
+
+/** The shell blocks of one README section, in order. */
+async function shellBlocks(section: string): Promise<string> {
+  const readme = await readFile(join(root, 'README.md'), 'utf8');
+  const start = readme.indexOf(`## ${section}`);
+  const end = readme.indexOf('\n## ', start + 1);
+  const body = readme.slice(start, end === -1 ? undefined : end);
+  return [...body.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]).join('\n');
+}
+
+let srv: TestServer;
+let cwd: string;
+beforeAll(async () => {
+  srv = await startTestServer({ profile: 'embedded' });
+  cwd = await mkdtemp(join(tmpdir(), 'alter-readme-'));
+});
+afterAll(async () => {
+  await srv?.close();
+  if (cwd) await rm(cwd, { recursive: true, force: true });
+});
+
+test('the README quick start runs as written and ends with a revoked token', async () => {
+  const script = (await shellBlocks('Get a token in a minute'))
+    .replaceAll('http://localhost:8080', srv.url)
+    .replaceAll('npx alter', `"${process.execPath}" "${join(root, 'src/cli/main.ts')}"`);
+  expect(script).toContain('agent create');
+  const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', script], {
+    cwd,
+    env: { ...process.env, ALTER_URL: srv.url, ALTER_ADMIN_KEY: srv.adminKey },
+    timeout: 60_000,
+  });
+  expect(stdout).toContain('client_id');
+  expect(stdout).toMatch(/"access_token":"eyJ/);
+  expect(stdout).toContain('"active":true');
+  expect(stdout.trim().endsWith('{"active":false}')).toBe(true);
+});
