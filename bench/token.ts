@@ -1,11 +1,12 @@
 /**
  * Token endpoint benchmark (`npm run bench:token`, see bench/README.md).
  *
- * Starts three servers, each in its own child process (the load generator, autocannon, runs
+ * Starts four servers, each in its own child process (the load generator, autocannon, runs
  * in this process and must not share an event loop with a server):
- *   baseline  bare node:http doing only the per-request cryptography (bench/baseline-server.ts)
- *   embedded  Alter, embedded profile (PGlite in a temporary data directory)
- *   postgres  Alter, production profile (fresh PostgreSQL database, Redis with a unique prefix)
+ *   baseline       bare node:http doing only the per-request cryptography (bench/baseline-server.ts)
+ *   oidc-provider  bare oidc-provider, in-memory adapter, one static client (bench/oidc-provider-server.ts)
+ *   embedded       Alter, embedded profile (PGlite in a temporary data directory)
+ *   postgres       Alter, production profile (fresh PostgreSQL database, Redis with a unique prefix)
  * then drives `POST /v1/token` (client_credentials + private_key_jwt) with pre-signed, never
  * reused client assertions, interleaving the targets over BENCH_RUNS measured runs, and prints
  * one JSON line per figure on stdout (medians over runs, ratio to the baseline). Progress goes
@@ -17,8 +18,8 @@
  *   BENCH_RUNS         measured runs per target (default 3)
  *   BENCH_WARMUP       seconds of warm-up before each measured run (default 2)
  *   BENCH_CONNECTIONS  concurrent connections (default 50)
- *   BENCH_TARGETS      comma-separated subset of baseline,embedded,postgres (default all three)
- *   BENCH_CHILD_NODE_ARGS  extra node flags for the Alter children, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+ *   BENCH_TARGETS      comma-separated subset of baseline,oidc-provider,embedded,postgres (default all four)
+ *   BENCH_CHILD_NODE_ARGS  extra node flags for the Alter and oidc-provider children, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
  *   ALTER_TEST_PG_URL, ALTER_TEST_REDIS_URL  servers for the production profile (as in the tests)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -48,8 +49,8 @@ const POOL_MARGIN = 2;
 const TOP_UP_MARGIN = 2;
 const REDIS_URL = process.env.ALTER_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-type TargetName = 'baseline' | 'embedded' | 'postgres';
-const ALL_TARGETS: TargetName[] = ['baseline', 'embedded', 'postgres'];
+type TargetName = 'baseline' | 'oidc-provider' | 'embedded' | 'postgres';
+const ALL_TARGETS: TargetName[] = ['baseline', 'oidc-provider', 'embedded', 'postgres'];
 
 function intEnv(name: string, fallback: number, min: number, max: number): number {
   const raw = process.env[name];
@@ -338,6 +339,17 @@ async function startBaseline(port: number): Promise<Target> {
   return { name: 'baseline', url, pool: new AssertionPool(client, url), rpsEstimate: INITIAL_RPS_ESTIMATE, calibrated: false, runs: [] };
 }
 
+/** Bare oidc-provider with a static client: the harness knows its client_id, registers nothing. */
+async function startOidcProvider(port: number): Promise<Target> {
+  const url = `http://127.0.0.1:${port}`;
+  const client = newClientKey('bench-oidc-provider-client');
+  const child = await startChild('oidc-provider', 'oidc-provider-server.ts', childEnv({
+    PORT: String(port), BENCH_ISSUER: url, BENCH_CLIENT_ID: client.clientId, BENCH_CLIENT_JWK: JSON.stringify(client.publicJwk),
+  }), tmpdir(), CHILD_NODE_ARGS);
+  log(`oidc-provider: listening at ${url} (pid ${child.proc.pid})`);
+  return { name: 'oidc-provider', url, pool: new AssertionPool(client, url), rpsEstimate: INITIAL_RPS_ESTIMATE, calibrated: false, runs: [] };
+}
+
 async function startAlter(name: 'embedded' | 'postgres', port: number): Promise<Target> {
   const url = `http://127.0.0.1:${port}`;
   const dataDir = await mkdtemp(join(tmpdir(), `alter-bench-${name}-`));
@@ -514,7 +526,9 @@ async function main(): Promise<number> {
   const targets: Target[] = [];
   for (const [i, name] of TARGETS.entries()) {
     const port = ports[i]!;
-    const target = name === 'baseline' ? await startBaseline(port) : await startAlter(name, port);
+    const target = name === 'baseline' ? await startBaseline(port)
+      : name === 'oidc-provider' ? await startOidcProvider(port)
+        : await startAlter(name, port);
     await smokeTest(target);
     targets.push(target);
   }

@@ -6,6 +6,7 @@ import { createBullmqQueue } from './adapters/queue/bullmq-queue.ts';
 import { createInlineQueue } from './adapters/queue/inline-queue.ts';
 import { createLocalBus } from './adapters/bus/local-bus.ts';
 import { createRedisBus } from './adapters/bus/redis-bus.ts';
+import { lockDataDir } from './adapters/store/data-dir-lock.ts';
 import { openPglite } from './adapters/store/pglite.ts';
 import { openPostgres } from './adapters/store/postgres.ts';
 import { createSqlStore } from './adapters/store/sql-store.ts';
@@ -51,11 +52,11 @@ function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
   return Promise.race([promise, new Promise<void>((resolve) => setTimeout(resolve, ms).unref())]);
 }
 
-async function openStore(config: AlterConfig): Promise<Store> {
-  const db = config.databaseUrl
-    ? await openPostgres(config.databaseUrl, { max: 10 })
-    : await openPglite(join(config.dataDir, 'pglite'));
-  return createSqlStore(db);
+async function openStore(config: AlterConfig, closers: Array<() => Promise<void>>): Promise<Store> {
+  if (config.databaseUrl) return createSqlStore(await openPostgres(config.databaseUrl, { max: 10 }));
+  const release = lockDataDir(config.dataDir);
+  closers.unshift(async () => release());
+  return createSqlStore(await openPglite(join(config.dataDir, 'pglite')));
 }
 
 /**
@@ -67,7 +68,7 @@ export async function createApp(config: AlterConfig, options: { log?: Logger } =
   const profile = profileOf(config);
   const closers: Array<() => Promise<void>> = [];
   try {
-    const store = await openStore(config);
+    const store = await openStore(config, closers);
     closers.unshift(() => store.close());
     await store.migrate();
 

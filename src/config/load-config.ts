@@ -57,8 +57,9 @@ function readFile(env: Env): { settings: FileSettings; path?: string } {
 }
 
 function parsePort(name: string, value: unknown): number {
-  const n = typeof value === 'number' ? value : Number(String(value).trim());
-  if (!Number.isInteger(n) || n < 0 || n > 65535 || String(value).trim() === '') {
+  const text = String(value).trim();
+  const n = typeof value === 'number' ? value : /^\d{1,5}$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
     throw new ConfigError(name, `must be a TCP port number (0-65535), got "${String(value)}"`);
   }
   return n;
@@ -100,9 +101,16 @@ export function loadConfig(env: Env = process.env): AlterConfig {
   const port = parsePort('PORT', pick(env.PORT, file.port) ?? DEFAULTS.port);
   const host = String(pick(env.ALTER_HOST, file.host) ?? DEFAULTS.host);
   const issuerRaw = String(pick(env.ALTER_ISSUER, file.issuer) ?? `http://localhost:${port}`);
+  if (port === 0 && pick(env.ALTER_ISSUER, file.issuer) === undefined) {
+    throw new ConfigError('ALTER_ISSUER', 'must be set when PORT is 0 (a random port cannot be the issuer)');
+  }
   const issuer = parseUrl('ALTER_ISSUER', issuerRaw, ['http:', 'https:']).replace(/\/+$/, '');
-  if (new URL(issuer).search || new URL(issuer).hash) {
+  const issuerUrl = new URL(issuer);
+  if (issuer.includes('?') || issuer.includes('#')) {
     throw new ConfigError('ALTER_ISSUER', 'must not have a query or fragment (RFC 8414 §2)');
+  }
+  if (issuerUrl.username || issuerUrl.password) {
+    throw new ConfigError('ALTER_ISSUER', 'must not contain a user name or password');
   }
   const dataDir = String(pick(env.ALTER_DATA_DIR, file.dataDir) ?? DEFAULTS.dataDir);
 

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { migrations } from '../../src/adapters/store/sql/migrations.ts';
 import { ASSERTION_TYPE, clientAssertion, registerAgent, type TestAgent } from '../helpers/agents.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
-import { freePort, spawnServer, waitHealthy, type ServerProcess } from '../helpers/process.ts';
+import { freePort, spawnServer, waitForStdout, waitHealthy, type ServerProcess } from '../helpers/process.ts';
 import { REDIS_URL, type TestServer } from '../helpers/server.ts';
 
 /**
@@ -69,6 +70,14 @@ describe('two production nodes on one database and one Redis', () => {
       if (result.status === 'rejected') throw new Error(`a node did not start: ${(result.reason as Error).message}\n${node.diagnostics()}`);
     }
 
+    // with ALTER_ADMIN_KEY set on every node, no node generates (or writes) a key of its own
+    for (const [node, dir] of [[a, dirA], [b, dirB]] as const) {
+      expect(existsSync(join(dir, 'admin.key'))).toBe(false);
+      const stdout = await waitForStdout(node, 'Next:');
+      expect(stdout).toContain('Alter is running (production profile)');
+      expect(stdout).toContain('admin key:  ALTER_ADMIN_KEY (as configured)');
+    }
+
     // every migration was applied exactly once
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
@@ -89,10 +98,13 @@ describe('two production nodes on one database and one Redis', () => {
     expect(jwksA0.keys).toHaveLength(2);
     expect(kidsOf(jwksB0)).toEqual(kidsOf(jwksA0));
     for (const node of [a, b]) {
-      const meta = await request(node.url).get('/.well-known/oauth-authorization-server');
+      // as behind a load balancer that keeps the Host header: endpoints follow the Host, the
+      // issuer is the configured one on every node
+      const meta = await request(node.url).get('/.well-known/oauth-authorization-server').set('Host', new URL(issuer).host);
       expect(meta.status).toBe(200);
       expect(meta.body.issuer).toBe(issuer);
       expect(meta.body.token_endpoint).toBe(`${issuer}/v1/token`);
+      expect(meta.body.jwks_uri).toBe(`${issuer}/v1/jwks`);
     }
 
     /** Client-authenticated form POST to `path` on `node`, the assertion's aud being the shared issuer. */
@@ -194,6 +206,27 @@ describe('two production nodes on one database and one Redis', () => {
     await jwtVerify(tokenBeforeRotation, createLocalJWKSet(jwksB), { issuer, audience: issuer });
     expect((await introspectOn(a, agent, newToken)).body.active).toBe(true);
     expect((await introspectOn(b, agent, tokenBeforeRotation)).body.active).toBe(true);
+
+    // rotations requested on both nodes at once: each is applied whole or refused with 409, and
+    // the cluster ends with one current and one next key, seen alike by both nodes
+    const both = await Promise.all([admin(a, 'post', '/v1/admin/keys/rotate'), admin(b, 'post', '/v1/admin/keys/rotate')]);
+    for (const res of both) {
+      expect([200, 409], JSON.stringify(res.body)).toContain(res.status);
+      if (res.status === 409) expect(res.body.error).toBe('conflict');
+    }
+    expect(both.some((res) => res.status === 200)).toBe(true);
+    const [finalA, finalB] = await Promise.all([admin(a, 'get', '/v1/admin/keys'), admin(b, 'get', '/v1/admin/keys')]);
+    expect(finalB.body).toEqual(finalA.body);
+    const states = (finalA.body.keys as Array<{ state: string }>).map((k) => k.state);
+    expect(states.filter((st) => st === 'current')).toHaveLength(1);
+    expect(states.filter((st) => st === 'next')).toHaveLength(1);
+    const finalCurrent = (finalA.body.keys as Array<{ kid: string; state: string }>).find((k) => k.state === 'current')!.kid;
+    expect(finalCurrent).not.toBe(currentKid);
+    for (const node of [a, b]) {
+      const t = await tokenFrom(node, agent);
+      expect(t.status).toBe(200);
+      expect(decodeProtectedHeader(t.body.access_token).kid).toBe(finalCurrent);
+    }
 
     for (const node of [a, b]) {
       const ready = await request(node.url).get('/readyz');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { ConfigError } from '../../src/shared/errors.ts';
-import { runServerToExit } from '../helpers/process.ts';
+import { runServerToExit, spawnServer } from '../helpers/process.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -159,8 +159,8 @@ describe('loadConfig environment overrides', () => {
     expect(loadConfig({ ALTER_TRUST_PROXY: value }).trustProxy).toBe(expected);
   });
 
-  test('PORT 0 (any free port) is allowed', () => {
-    expect(loadConfig({ PORT: '0' }).port).toBe(0);
+  test('PORT 0 (any free port) is allowed with an explicit issuer', () => {
+    expect(loadConfig({ PORT: '0', ALTER_ISSUER: 'https://auth.example.com' }).port).toBe(0);
   });
 });
 
@@ -257,6 +257,11 @@ describe('bad values throw ConfigError naming the setting', () => {
     ['ALTER_ISSUER ftp:', { ALTER_ISSUER: 'ftp://x' }, 'ALTER_ISSUER'],
     ['ALTER_ISSUER with a query', { ALTER_ISSUER: 'https://auth.example.com?tenant=a' }, 'ALTER_ISSUER'],
     ['ALTER_ISSUER with a fragment', { ALTER_ISSUER: 'https://auth.example.com#x' }, 'ALTER_ISSUER'],
+    ['ALTER_ISSUER with an empty query', { ALTER_ISSUER: 'https://auth.example.com?' }, 'ALTER_ISSUER'],
+    ['ALTER_ISSUER with credentials', { ALTER_ISSUER: 'https://user:pw@auth.example.com' }, 'ALTER_ISSUER'],
+    ['PORT in hex', { PORT: '0x1F90' }, 'PORT'],
+    ['PORT in exponent form', { PORT: '1e3' }, 'PORT'],
+    ['PORT 0 without an issuer', { PORT: '0' }, 'ALTER_ISSUER'],
     ['DATABASE_URL mysql:', { DATABASE_URL: 'mysql://root@db:3306/alter' }, 'DATABASE_URL'],
     ['DATABASE_URL not a URL', { DATABASE_URL: 'localhost:5432' }, 'DATABASE_URL'],
     ['REDIS_URL http:', { REDIS_URL: 'http://cache:6379' }, 'REDIS_URL'],
@@ -363,6 +368,12 @@ describe('the server process refuses a bad configuration', () => {
     expect(result.stderr).toBe('alter: configuration error: PORT: must be a TCP port number (0-65535), got "abc"\n');
     expect(result.stdout).toBe('');
   }, 20_000);
+
+  test('PORT=0 without ALTER_ISSUER: start-up refuses (a random port cannot be the issuer)', async () => {
+    const result = await runServerToExit({ PORT: '0', ALTER_HOST: '127.0.0.1', ALTER_DATA_DIR: join(dir, 'port-zero') });
+    expect(result.code).toBe(78);
+    expect(result.stderr).toBe('alter: configuration error: ALTER_ISSUER: must be set when PORT is 0 (a random port cannot be the issuer)\n');
+  }, 40_000);
 
   test('an unknown key in ALTER_CONFIG: exit code 78, stderr names the key', async () => {
     const path = await yamlFile('prot: 8080\n');

@@ -146,6 +146,21 @@ export async function waitHealthy(proc: ServerProcess, timeoutMs = 30_000): Prom
 }
 
 /**
+ * Waits until the process has printed `text` on stdout (the banner is written right after the
+ * socket listens, but may reach this process after a first `/healthz` answer).
+ */
+export async function waitForStdout(proc: ServerProcess, text: string, timeoutMs = 5000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  while (!proc.stdout.includes(text)) {
+    if (proc.exit || Date.now() > deadline) {
+      throw new Error(`the server did not print ${JSON.stringify(text)}\n${proc.diagnostics()}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return proc.stdout;
+}
+
+/**
  * Spawns a server on `port` (a free one by default) and waits until it is healthy. On failure
  * the process is stopped before the error is thrown.
  */
