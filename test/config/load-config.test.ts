@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { ConfigError } from '../../src/shared/errors.ts';
-import { runServerToExit, spawnServer } from '../helpers/process.ts';
+import { runServerToExit } from '../helpers/process.ts';
 
 type Env = Record<string, string | undefined>;
 

@@ -34,7 +34,7 @@ export function lockDataDir(dataDir: string): () => void {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = Number(readFileSync(path, 'utf8').trim());
       if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && alive(holder)) {
-        throw new Error(`the data directory ${dataDir} is in use by another Alter process (pid ${holder}); stop it, or set ALTER_DATA_DIR to another directory (several nodes need DATABASE_URL: the production profile)`);
+        throw new Error(`the data directory ${dataDir} is in use by another Alter process (pid ${holder}); stop it, or set ALTER_DATA_DIR to another directory (several nodes need DATABASE_URL: the production profile)`, { cause: err });
       }
       rmSync(path, { force: true });
     }
