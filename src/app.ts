@@ -10,6 +10,7 @@ import { lockDataDir } from './adapters/store/data-dir-lock.ts';
 import { openPglite } from './adapters/store/pglite.ts';
 import { openPostgres } from './adapters/store/postgres.ts';
 import { createSqlStore } from './adapters/store/sql-store.ts';
+import { AgentCache } from './agents/agent-cache.ts';
 import { AgentService } from './agents/agent-service.ts';
 import { profileOf, type AlterConfig } from './config/config.ts';
 import { DEFAULTS } from './config/defaults.ts';
@@ -53,7 +54,7 @@ function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
 }
 
 async function openStore(config: AlterConfig, closers: Array<() => Promise<void>>): Promise<Store> {
-  if (config.databaseUrl) return createSqlStore(await openPostgres(config.databaseUrl, { max: 10 }));
+  if (config.databaseUrl) return createSqlStore(await openPostgres(config.databaseUrl, { max: 20 }));
   const release = lockDataDir(config.dataDir);
   closers.unshift(async () => release());
   return createSqlStore(await openPglite(join(config.dataDir, 'pglite')));
@@ -91,11 +92,14 @@ export async function createApp(config: AlterConfig, options: { log?: Logger } =
     closers.unshift(() => keys.stop());
 
     const revocations = new RevocationService({ store: store.revocations, maxTokenLifetimeSeconds: retentionSeconds });
-    const agents = new AgentService({ store: store.agents, revocations, allowInsecureJwksUri: config.allowInsecureJwksUri });
+    const agentCache = new AgentCache({ store: store.agents, bus, maxAgeMs: DEFAULTS.agentCacheMaxAgeMs });
+    await agentCache.start();
+    closers.unshift(() => agentCache.stop());
+    const agents = new AgentService({ store: store.agents, revocations, cache: agentCache, allowInsecureJwksUri: config.allowInsecureJwksUri });
     const verifier = new AccessTokenVerifier({ issuer: config.issuer, keys });
     const cookieKeys = await store.settings.getOrCreate('cookie_keys', () => [randomBytes(32).toString('base64url')]);
 
-    const holder = new ProviderHolder(() => createProvider({ config, store, keys, revocations, verifier, cookieKeys, log }));
+    const holder = new ProviderHolder(() => createProvider({ config, store, keys, agentCache, revocations, verifier, cookieKeys, log }));
     keys.onChange(() => holder.rebuild());
 
     await queue.every('maintenance', config.maintenanceIntervalMs, async () => {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import type { Agent, AgentStore, Page, Tenant } from '../ports/store.ts';
 import type { RevocationService } from '../revocation/revocation-service.ts';
+import type { AgentCache } from './agent-cache.ts';
 import { InvalidRequest, NotFound } from '../shared/errors.ts';
 import { describeZodError, newAgentInput } from './agent-input.ts';
 
@@ -9,11 +10,13 @@ import { describeZodError, newAgentInput } from './agent-input.ts';
 export class AgentService {
   readonly #store: AgentStore;
   readonly #revocations: RevocationService;
+  readonly #cache: AgentCache;
   readonly #allowInsecureJwksUri: boolean;
 
-  constructor(deps: { store: AgentStore; revocations: RevocationService; allowInsecureJwksUri: boolean }) {
+  constructor(deps: { store: AgentStore; revocations: RevocationService; cache: AgentCache; allowInsecureJwksUri: boolean }) {
     this.#store = deps.store;
     this.#revocations = deps.revocations;
+    this.#cache = deps.cache;
     this.#allowInsecureJwksUri = deps.allowInsecureJwksUri;
   }
 
@@ -31,7 +34,7 @@ export class AgentService {
       const kids = new Set(keys.map((k) => k.kid));
       if (kids.size !== keys.length) throw new InvalidRequest('jwks: every key needs a distinct kid');
     }
-    return this.#store.create({
+    const agent = await this.#store.create({
       id: `agt_${randomBytes(18).toString('base64url')}`,
       orgId: tenant.orgId,
       appId: tenant.appId,
@@ -41,6 +44,8 @@ export class AgentService {
       ...(keys ? { jwks: { keys } } : {}),
       ...(jwksUri ? { jwksUri } : {}),
     });
+    await this.#cache.invalidate(agent.id); // a lookup of this id may have cached "unknown"
+    return agent;
   }
 
   async get(tenant: Tenant, id: string): Promise<Agent> {
@@ -53,11 +58,16 @@ export class AgentService {
     return this.#store.list(tenant, options);
   }
 
-  /** Disables the agent and revokes every token it holds; it cannot authenticate until enabled. */
+  /**
+   * Disables the agent and revokes every token it holds; it cannot authenticate until enabled.
+   * The revocation also covers tokens issued during the agent cache's maximum age, so a node
+   * that has not heard of the change yet cannot hand out a live token.
+   */
   async disable(tenant: Tenant, id: string): Promise<Agent> {
     const agent = await this.#store.setStatus(tenant, id, 'disabled');
     if (!agent) throw new NotFound(`no agent with client_id "${id}"`);
-    await this.#revocations.revokeAgent(tenant.orgId, id);
+    await this.#revocations.revokeAgent(tenant.orgId, id, this.#cache.maxAgeMs);
+    await this.#cache.invalidate(id);
     return agent;
   }
 
@@ -65,6 +75,7 @@ export class AgentService {
   async enable(tenant: Tenant, id: string): Promise<Agent> {
     const agent = await this.#store.setStatus(tenant, id, 'active');
     if (!agent) throw new NotFound(`no agent with client_id "${id}"`);
+    await this.#cache.invalidate(id);
     return agent;
   }
 
@@ -72,7 +83,8 @@ export class AgentService {
   async delete(tenant: Tenant, id: string): Promise<void> {
     await this.get(tenant, id);
     // Revoke first: if the delete then fails, the tokens are dead anyway (fail closed).
-    await this.#revocations.revokeAgent(tenant.orgId, id);
+    await this.#revocations.revokeAgent(tenant.orgId, id, this.#cache.maxAgeMs);
     if (!(await this.#store.delete(tenant, id))) throw new NotFound(`no agent with client_id "${id}"`);
+    await this.#cache.invalidate(id);
   }
 }

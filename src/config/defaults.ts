@@ -15,6 +15,11 @@ export const DEFAULTS = {
   /** Largest request body accepted anywhere (oidc-provider's own limit is 56 KiB). */
   bodyLimitBytes: 56 * 1024,
   redisPrefix: 'alter',
+  /**
+   * Longest a node may use a cached agent without re-reading it (changes are also pushed over
+   * the bus); disabling an agent revokes the tokens issued during this window too.
+   */
+  agentCacheMaxAgeMs: 1000,
   /** How often maintenance (purges, key reload) runs. */
   maintenanceIntervalMs: 60_000,
 } as const;

@@ -1,5 +1,6 @@
 import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
 import type { AlterConfig } from '../config/config.ts';
+import type { AgentCache } from '../agents/agent-cache.ts';
 import type { SigningKeyService } from '../keys/signing-key-service.ts';
 import type { Store } from '../ports/store.ts';
 import type { RevocationService } from '../revocation/revocation-service.ts';
@@ -13,6 +14,7 @@ export interface ProviderDeps {
   config: AlterConfig;
   store: Store;
   keys: SigningKeyService;
+  agentCache: AgentCache;
   revocations: RevocationService;
   verifier: AccessTokenVerifier;
   cookieKeys: string[];

@@ -1,5 +1,6 @@
 import { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { AlterConfig } from '../config/config.ts';
+import type { AgentCache } from '../agents/agent-cache.ts';
 import type { SigningKeyService } from '../keys/signing-key-service.ts';
 import { clampTokenTtl } from '../policy/token-ttl.ts';
 import type { Store } from '../ports/store.ts';
@@ -59,6 +60,7 @@ export function providerConfiguration(deps: {
   config: AlterConfig;
   store: Store;
   keys: SigningKeyService;
+  agentCache: AgentCache;
   cookieKeys: string[];
 }): Configuration {
   const { config, store, keys } = deps;
@@ -66,7 +68,7 @@ export function providerConfiguration(deps: {
   const audiences = new Set(config.tokens.audiences);
 
   return {
-    adapter: createAdapterClass(store),
+    adapter: createAdapterClass(store, deps.agentCache),
     clients: [],
     jwks: { keys: keys.privateJwks() as never },
     cookies: { keys: deps.cookieKeys },

@@ -1,4 +1,5 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { AgentCache } from '../agents/agent-cache.ts';
 import type { Store } from '../ports/store.ts';
 import { agentToClientMetadata } from './client-metadata.ts';
 
@@ -6,7 +7,7 @@ import { agentToClientMetadata } from './client-metadata.ts';
  * oidc-provider's persistence adapter over the storage port. The `Client` model reads agents
  * (a disabled or deleted agent is an unknown client); every other model is a row in the store.
  */
-export function createAdapterClass(store: Store): new (name: string) => Adapter {
+export function createAdapterClass(store: Store, agents: AgentCache): new (name: string) => Adapter {
   return class StoreAdapter implements Adapter {
     readonly name: string;
     constructor(name: string) {
@@ -20,7 +21,7 @@ export function createAdapterClass(store: Store): new (name: string) => Adapter 
 
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.name === 'Client') {
-        const agent = await store.agents.findById(id);
+        const agent = await agents.findById(id);
         if (!agent || agent.status !== 'active') return undefined;
         return agentToClientMetadata(agent) as AdapterPayload;
       }

@@ -21,9 +21,12 @@ export class RevocationService {
     await this.#store.add({ orgId, kind: 'jti', value: jti, revokedAt, expiresAt: new Date(exp * 1000) });
   }
 
-  /** Every token the agent holds now (disable, delete). */
-  async revokeAgent(orgId: string, clientId: string): Promise<void> {
-    const revokedAt = new Date();
+  /**
+   * Every token the agent holds now (disable, delete), and those issued during the next
+   * `coverMs` (nodes whose cached view of the agent is not updated yet).
+   */
+  async revokeAgent(orgId: string, clientId: string, coverMs = 0): Promise<void> {
+    const revokedAt = new Date(Date.now() + coverMs);
     const expiresAt = new Date(revokedAt.getTime() + this.#maxTokenLifetimeSeconds * 1000);
     await this.#store.add({ orgId, kind: 'agent', value: clientId, revokedAt, expiresAt });
   }
