@@ -8,6 +8,16 @@ import { startTestServer, type Profile, type TestServer } from '../helpers/serve
  * A real OAuth client (openid-client, PrivateKeyJwt) against a real Alter node, on both
  * profiles: discovery → client_credentials → introspection → revocation → inactive.
  */
+function discover(srv: TestServer, agent: TestAgent): Promise<oidc.Configuration> {
+  return oidc.discovery(
+    new URL(srv.url),
+    agent.clientId,
+    { token_endpoint_auth_method: 'private_key_jwt' },
+    oidc.PrivateKeyJwt({ key: agent.privateKey, kid: agent.kid }),
+    { execute: [oidc.allowInsecureRequests], algorithm: 'oauth2' },
+  );
+}
+
 describe.each<Profile>(['embedded', 'production'])('openid-client as an agent (%s profile)', (profile) => {
   let srv: TestServer;
   let agent: TestAgent;
@@ -16,13 +26,7 @@ describe.each<Profile>(['embedded', 'production'])('openid-client as an agent (%
   beforeAll(async () => {
     srv = await startTestServer({ profile });
     agent = await registerAgent(srv, { scopes: ['calendar:read'] });
-    config = await oidc.discovery(
-      new URL(srv.url),
-      agent.clientId,
-      { token_endpoint_auth_method: 'private_key_jwt' },
-      oidc.PrivateKeyJwt({ key: agent.privateKey, kid: agent.kid }),
-      { execute: [oidc.allowInsecureRequests], algorithm: 'oauth2' },
-    );
+    config = await discover(srv, agent);
   });
   afterAll(async () => {
     await srv?.close();
@@ -70,11 +74,7 @@ describe.each<Profile>(['embedded', 'production'])('openid-client as an agent (%
 
   test('a token of another agent introspects inactive and cannot be revoked by this one', async () => {
     const other = await registerAgent(srv);
-    const otherConfig = await oidc.discovery(
-      new URL(srv.url), other.clientId, { token_endpoint_auth_method: 'private_key_jwt' },
-      oidc.PrivateKeyJwt({ key: other.privateKey, kid: other.kid }),
-      { execute: [oidc.allowInsecureRequests], algorithm: 'oauth2' },
-    );
+    const otherConfig = await discover(srv, other);
     const theirs = await oidc.clientCredentialsGrant(otherConfig);
     expect(await oidc.tokenIntrospection(config, theirs.access_token)).toEqual({ active: false });
     await expect(oidc.tokenRevocation(config, theirs.access_token)).rejects.toMatchObject({ error: 'invalid_request' });
@@ -91,11 +91,7 @@ describe.each<Profile>(['embedded', 'production'])('openid-client as an agent (%
 
   test('disabling the agent revokes its tokens', async () => {
     const a = await registerAgent(srv);
-    const c = await oidc.discovery(
-      new URL(srv.url), a.clientId, { token_endpoint_auth_method: 'private_key_jwt' },
-      oidc.PrivateKeyJwt({ key: a.privateKey, kid: a.kid }),
-      { execute: [oidc.allowInsecureRequests], algorithm: 'oauth2' },
-    );
+    const c = await discover(srv, a);
     const before = await oidc.clientCredentialsGrant(c);
     await srv.app.agents.disable(srv.app.tenant, a.clientId);
     await srv.app.agents.enable(srv.app.tenant, a.clientId);
