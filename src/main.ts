@@ -52,6 +52,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`alter: failed to start: ${(err as Error).message}\n`);
+  const cause = (err as Error).cause as Error | undefined;
+  process.stderr.write(`alter: failed to start: ${(err as Error).message}${cause?.message ? ` (${cause.message})` : ''}\n`);
   process.exit(1);
 });

@@ -4,6 +4,7 @@ import type { AgentCache } from '../agents/agent-cache.ts';
 import type { SigningKeyService } from '../keys/signing-key-service.ts';
 import type { Store } from '../ports/store.ts';
 import type { RevocationService } from '../revocation/revocation-service.ts';
+import { ServiceUnavailable } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { AccessTokenVerifier } from './access-token-verifier.ts';
 import { handleStructuredTokens, useAtomicReplayDetection } from './internals.ts';
@@ -62,6 +63,11 @@ export function createProvider(deps: ProviderDeps): Provider {
     const err = (ctx.state as Record<symbol, OidcError | undefined>)[errorKey];
     if (body?.error === 'invalid_client' && err?.error_detail) {
       ctx.body = { ...body, error_description: `client authentication failed: ${describeFailure(err)}` };
+    } else if (body?.error === 'server_error' && err instanceof ServiceUnavailable) {
+      // a dependency is down: say so (503, retry later) instead of a bare server_error
+      ctx.status = err.status;
+      ctx.set('Retry-After', '5');
+      ctx.body = err.toJSON();
     }
   });
 
@@ -72,6 +78,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     });
   }
   (provider as unknown as NodeJS.EventEmitter).on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {
+    (ctx.state as Record<symbol, unknown>)[errorKey] = err;
     log.error({ path: ctx.path, err: { message: err.message, stack: err.stack } }, 'oauth server error');
   });
   (provider as unknown as NodeJS.EventEmitter).on('grant.success', (ctx: KoaContextWithOIDC) => {

@@ -75,7 +75,13 @@ describe('health and readiness', () => {
   test('start-up fails with a clear error when PostgreSQL cannot be reached', async () => {
     const port = await freePort();
     const config = loadConfig({ DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/none`, ALTER_LOG_LEVEL: 'silent', ALTER_DATA_DIR: '/tmp/alter-unused' });
-    await expect(createApp(config)).rejects.toThrow(/ECONNREFUSED|connect/);
+    const failure = await createApp(config).then(
+      () => undefined,
+      (err: unknown) => err as Error & { code?: string },
+    );
+    expect(failure?.code).toBe('ERR_STORE_UNAVAILABLE');
+    expect(failure?.message).toMatch(/database is not answering/);
+    expect(String((failure?.cause as Error | undefined)?.message)).toMatch(/ECONNREFUSED/);
   });
 });
 

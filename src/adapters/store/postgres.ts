@@ -1,7 +1,16 @@
 import pg from 'pg';
 import type { PoolClient, QueryResult } from 'pg';
 import type { SqlDatabase, SqlExecutor } from '../../ports/sql.ts';
+import { ServiceUnavailable } from '../../shared/errors.ts';
 import { INT8_OID, parseInt8 } from './parse-int8.ts';
+import { isConnectionError } from './sql/database-error.ts';
+
+/** A database that cannot be reached becomes a 503 naming the store (fail closed), not a 500. */
+function unavailable(error: unknown): unknown {
+  return isConnectionError(error)
+    ? new ServiceUnavailable('ERR_STORE_UNAVAILABLE', 'the database is not answering; retry later', { cause: error })
+    : error;
+}
 
 /** Options for {@link openPostgres}. */
 export interface PostgresOptions {
@@ -16,8 +25,12 @@ function noop(): void {}
  * several `;`-separated statements (migrations); the rows of the last one are returned.
  */
 async function run<T>(target: pg.Pool | PoolClient, text: string, params?: readonly unknown[]): Promise<T[]> {
-  const result: QueryResult | QueryResult[] =
-    params === undefined || params.length === 0 ? await target.query(text) : await target.query(text, [...params]);
+  let result: QueryResult | QueryResult[];
+  try {
+    result = params === undefined || params.length === 0 ? await target.query(text) : await target.query(text, [...params]);
+  } catch (error) {
+    throw unavailable(error);
+  }
   const last = Array.isArray(result) ? result[result.length - 1] : result;
   return (last?.rows ?? []) as T[];
 }
@@ -34,6 +47,9 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
   const pool = new pg.Pool({
     connectionString: url,
     types,
+    // bounded waits: a database that does not answer fails requests instead of hanging them
+    connectionTimeoutMillis: 5000,
+    query_timeout: 15_000,
     ...(options.max === undefined ? {} : { max: options.max }),
   });
   pool.on('error', noop);
@@ -43,7 +59,9 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     kind: 'postgres',
     query: <T>(text: string, params?: readonly unknown[]) => run<T>(pool, text, params),
     async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-      const client = await pool.connect();
+      const client = await pool.connect().catch((error: unknown) => {
+        throw unavailable(error);
+      });
       // A checked-out client has no pool listener: keep its errors from crashing the process.
       client.on('error', noop);
       let broken = false;
