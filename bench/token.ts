@@ -7,6 +7,7 @@
  *   oidc-provider  bare oidc-provider, in-memory adapter, one static client (bench/oidc-provider-server.ts)
  *   embedded       Alter, embedded profile (PGlite in a temporary data directory)
  *   postgres       Alter, production profile (fresh PostgreSQL database, Redis with a unique prefix)
+ *   exchange       RFC 8693 token exchange on the postgres target's server (own token → github token)
  * then drives `POST /v1/token` (client_credentials + private_key_jwt) with pre-signed, never
  * reused client assertions, interleaving the targets over BENCH_RUNS measured runs, and prints
  * one JSON line per figure on stdout (medians over runs, ratio to the baseline). Progress goes
@@ -18,14 +19,14 @@
  *   BENCH_RUNS         measured runs per target (default 3)
  *   BENCH_WARMUP       seconds of warm-up before each measured run (default 2)
  *   BENCH_CONNECTIONS  concurrent connections (default 50)
- *   BENCH_TARGETS      comma-separated subset of baseline,oidc-provider,embedded,postgres (default all four)
+ *   BENCH_TARGETS      comma-separated subset of baseline,oidc-provider,embedded,postgres,exchange (default all)
  *   BENCH_CHILD_NODE_ARGS  extra node flags for the Alter and oidc-provider children, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
  *   ALTER_TEST_PG_URL, ALTER_TEST_REDIS_URL  servers for the production profile (as in the tests)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, randomUUID, sign, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -49,8 +50,20 @@ const POOL_MARGIN = 2;
 const TOP_UP_MARGIN = 2;
 const REDIS_URL = process.env.ALTER_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-type TargetName = 'baseline' | 'oidc-provider' | 'embedded' | 'postgres';
-const ALL_TARGETS: TargetName[] = ['baseline', 'oidc-provider', 'embedded', 'postgres'];
+type TargetName = 'baseline' | 'oidc-provider' | 'embedded' | 'postgres' | 'exchange';
+const ALL_TARGETS: TargetName[] = ['baseline', 'oidc-provider', 'embedded', 'postgres', 'exchange'];
+const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+/** The policy the Alter targets run under: one provider, one allow rule (exchange target). */
+const BENCH_POLICY = `version: 1
+providers:
+  github:
+    resources: ["https://api.github.com"]
+rules:
+  - id: bench-allow
+    effect: allow
+    providers: [github]
+`;
 
 function intEnv(name: string, fallback: number, min: number, max: number): number {
   const raw = process.env[name];
@@ -245,6 +258,13 @@ function tokenForm(assertion: string): string {
   return `grant_type=client_credentials&client_assertion_type=${encodeURIComponent(ASSERTION_TYPE)}&client_assertion=${assertion}`;
 }
 
+/** RFC 8693 token exchange of the agent's own access token for a github token (no delegation). */
+function exchangeForm(subjectToken: string): (assertion: string) => string {
+  const fixed = `grant_type=${encodeURIComponent(TOKEN_EXCHANGE_GRANT)}&subject_token=${subjectToken}`
+    + `&subject_token_type=${encodeURIComponent(ACCESS_TOKEN_TYPE)}&audience=github&scope=repo%3Aread&run_id=bench`;
+  return (assertion) => `${fixed}&client_assertion_type=${encodeURIComponent(ASSERTION_TYPE)}&client_assertion=${assertion}`;
+}
+
 /** A body no target accepts: what a request gets if the pool runs dry (it shows as non-2xx). */
 const EXHAUSTED_BODY = Buffer.from(tokenForm('pool-exhausted'));
 
@@ -255,14 +275,16 @@ const EXHAUSTED_BODY = Buffer.from(tokenForm('pool-exhausted'));
 class AssertionPool {
   readonly client: Client;
   readonly audience: string;
+  readonly form: (assertion: string) => string;
   #bodies: Buffer[] = [];
   #iats: number[] = [];
   #next = 0;
   exhausted = 0;
 
-  constructor(client: Client, audience: string) {
+  constructor(client: Client, audience: string, form: (assertion: string) => string = tokenForm) {
     this.client = client;
     this.audience = audience;
+    this.form = form;
   }
 
   get available(): number {
@@ -281,7 +303,7 @@ class AssertionPool {
     const missing = Math.max(0, count - this.#bodies.length);
     const started = performance.now();
     for (let i = 0; i < missing; i++) {
-      this.#bodies.push(Buffer.from(tokenForm(signAssertion(this.client, this.audience, now))));
+      this.#bodies.push(Buffer.from(this.form(signAssertion(this.client, this.audience, now))));
       this.#iats.push(now);
     }
     return { signed: missing, ms: performance.now() - started };
@@ -323,7 +345,7 @@ async function registerAgent(url: string, adminKey: string, client: Client): Pro
   const res = await fetch(`${url}/v1/admin/agents`, {
     method: 'POST',
     headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: `bench-${randomBytes(4).toString('hex')}`, class: 'bench', scopes: [], jwks: { keys: [client.publicJwk] } }),
+    body: JSON.stringify({ name: `bench-${randomBytes(4).toString('hex')}`, class: 'bench', scopes: ['repo:read'], jwks: { keys: [client.publicJwk] } }),
   });
   const body = (await res.json()) as { client_id?: string };
   if (res.status !== 201 || !body.client_id) throw new Error(`agent registration at ${url} failed: ${res.status} ${JSON.stringify(body)}`);
@@ -350,13 +372,18 @@ async function startOidcProvider(port: number): Promise<Target> {
   return { name: 'oidc-provider', url, pool: new AssertionPool(client, url), rpsEstimate: INITIAL_RPS_ESTIMATE, calibrated: false, runs: [] };
 }
 
+/** An Alter server started for a target, kept so the exchange target can share the postgres one. */
+const alterServers = new Map<'embedded' | 'postgres', { url: string; adminKey: string }>();
+
 async function startAlter(name: 'embedded' | 'postgres', port: number): Promise<Target> {
   const url = `http://127.0.0.1:${port}`;
   const dataDir = await mkdtemp(join(tmpdir(), `alter-bench-${name}-`));
   onCleanup(`data directory ${dataDir}`, () => rm(dataDir, { recursive: true, force: true }));
   const adminKey = randomBytes(32).toString('hex');
+  const policyFile = join(dataDir, 'bench-policy.yaml');
+  await writeFile(policyFile, BENCH_POLICY);
   const env: Record<string, string> = {
-    PORT: String(port), ALTER_ISSUER: url, ALTER_DATA_DIR: dataDir, ALTER_ADMIN_KEY: adminKey, ALTER_LOG_LEVEL: 'silent',
+    PORT: String(port), ALTER_ISSUER: url, ALTER_DATA_DIR: dataDir, ALTER_ADMIN_KEY: adminKey, ALTER_LOG_LEVEL: 'silent', ALTER_POLICY: policyFile,
   };
   if (name === 'postgres') {
     const db: TestDatabase = await createTestDatabase();
@@ -368,9 +395,27 @@ async function startAlter(name: 'embedded' | 'postgres', port: number): Promise<
   }
   const child = await startChild(name, 'alter-server.ts', childEnv(env), dataDir, CHILD_NODE_ARGS);
   log(`${name}: ${String(child.ready.profile)} profile listening at ${url} (pid ${child.proc.pid})`);
+  alterServers.set(name, { url, adminKey });
   const client = newClientKey();
   client.clientId = await registerAgent(url, adminKey, client);
   return { name, url, pool: new AssertionPool(client, url), rpsEstimate: INITIAL_RPS_ESTIMATE, calibrated: false, runs: [] };
+}
+
+/**
+ * Token exchange on the PostgreSQL profile (the postgres target's server, or one of its own):
+ * each request trades the agent's own client_credentials token (obtained once, before the load)
+ * for a github token, with a fresh client assertion.
+ */
+async function startExchange(port: number): Promise<Target> {
+  if (!alterServers.has('postgres')) await startAlter('postgres', port);
+  const { url, adminKey } = alterServers.get('postgres')!;
+  const client = newClientKey();
+  client.clientId = await registerAgent(url, adminKey, client);
+  const cc = new AssertionPool(client, url);
+  const res = await fetch(`${url}/v1/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: tokenForm(cc.fresh()) });
+  const body = (await res.json()) as { access_token?: string };
+  if (res.status !== 200 || !body.access_token) throw new Error(`exchange: subject token request failed: ${res.status} ${JSON.stringify(body)}`);
+  return { name: 'exchange', url, pool: new AssertionPool(client, url, exchangeForm(body.access_token)), rpsEstimate: INITIAL_RPS_ESTIMATE, calibrated: false, runs: [] };
 }
 
 async function deleteRedisKeys(prefix: string): Promise<void> {
@@ -395,7 +440,7 @@ async function smokeTest(target: Target): Promise<void> {
   const res = await fetch(`${target.url}/v1/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: tokenForm(target.pool.fresh()),
+    body: target.pool.form(target.pool.fresh()),
   });
   const body = (await res.json()) as { access_token?: string; token_type?: string; expires_in?: number };
   if (res.status !== 200 || !body.access_token) throw new Error(`${target.name}: token request failed: ${res.status} ${JSON.stringify(body)}`);
@@ -510,6 +555,11 @@ function report(targets: Target[]): boolean {
         line.ratio_to_baseline = base > 0 ? round(value / base, 3) : null;
         line.ratio_definition = `target/baseline, ${better} is better`;
       }
+      const cc = targets.find((t) => t.name === 'postgres');
+      if (better && target.name === 'exchange' && cc) {
+        const base = median(cc.runs.map((r) => r[metric]));
+        line.ratio_to_client_credentials = base > 0 ? round(value / base, 3) : null;
+      }
       Object.assign(line, { valid: targetValid, connections: CONNECTIONS, duration_s: DURATION, warmup_s: WARMUP });
       process.stdout.write(`${JSON.stringify(line)}\n`);
     }
@@ -528,7 +578,8 @@ async function main(): Promise<number> {
     const port = ports[i]!;
     const target = name === 'baseline' ? await startBaseline(port)
       : name === 'oidc-provider' ? await startOidcProvider(port)
-        : await startAlter(name, port);
+        : name === 'exchange' ? await startExchange(port)
+          : await startAlter(name, port);
     await smokeTest(target);
     targets.push(target);
   }

@@ -14,7 +14,9 @@ import { AgentCache } from './agents/agent-cache.ts';
 import { AgentService } from './agents/agent-service.ts';
 import { profileOf, type AlterConfig } from './config/config.ts';
 import { DEFAULTS } from './config/defaults.ts';
+import { TokenExchangeService } from './exchange/exchange-service.ts';
 import { createHttpApp } from './http/create-http-app.ts';
+import { AccessTokenSigner } from './keys/access-token-signer.ts';
 import { ensureAdminKey } from './keys/admin-keys.ts';
 import { SigningKeyService } from './keys/signing-key-service.ts';
 import type { Bus } from './ports/bus.ts';
@@ -23,6 +25,10 @@ import type { Store, Tenant } from './ports/store.ts';
 import { AccessTokenVerifier } from './provider/access-token-verifier.ts';
 import { createProvider } from './provider/create-provider.ts';
 import { ProviderHolder } from './provider/provider-holder.ts';
+import { compilePolicy } from './policy/compile-policy.ts';
+import { PolicyService } from './policy/policy-service.ts';
+import { seedPolicyFile } from './policy/seed-policy-file.ts';
+import { openPolicySource } from './policy/sources/open-policy-source.ts';
 import { RevocationService } from './revocation/revocation-service.ts';
 import { createLogger, type Logger } from './shared/logger.ts';
 
@@ -39,6 +45,8 @@ export interface AlterApp {
   keys: SigningKeyService;
   agents: AgentService;
   revocations: RevocationService;
+  policy: PolicyService;
+  exchange: TokenExchangeService;
   holder: ProviderHolder;
   log: Logger;
   /** Path of the admin key file, when this node's data directory has one. */
@@ -58,6 +66,17 @@ async function openStore(config: AlterConfig, closers: Array<() => Promise<void>
   const release = lockDataDir(config.dataDir);
   closers.unshift(async () => release());
   return createSqlStore(await openPglite(join(config.dataDir, 'pglite')));
+}
+
+function openPolicySourceFor(config: AlterConfig, log: Logger) {
+  const { policy } = config;
+  if (policy.kind === 'git') {
+    return openPolicySource({ ...policy, cacheDir: join(config.dataDir, 'policy-git') });
+  }
+  if (policy.seed && seedPolicyFile(policy.path)) {
+    log.info({ path: policy.path }, 'created the policy file from config/policy.example.yaml; edit it to change what agents may do');
+  }
+  return openPolicySource({ kind: 'file', path: policy.path, pollIntervalMs: policy.pollIntervalMs });
 }
 
 /**
@@ -97,14 +116,39 @@ export async function createApp(config: AlterConfig, options: { log?: Logger } =
     closers.unshift(() => agentCache.stop());
     const agents = new AgentService({ store: store.agents, revocations, cache: agentCache, allowInsecureJwksUri: config.allowInsecureJwksUri });
     const verifier = new AccessTokenVerifier({ issuer: config.issuer, keys });
+
+    const policy = new PolicyService({
+      source: openPolicySourceFor(config, log),
+      compile: compilePolicy,
+      store: store.policies,
+      bus,
+      audit: store.audit,
+      orgId: tenant.orgId,
+      log,
+      syncIntervalMs: config.policySyncIntervalMs,
+    });
+    await policy.start();
+    closers.unshift(() => policy.stop());
+    const exchange = new TokenExchangeService({
+      verifier,
+      revocations,
+      connections: store.connections,
+      alterAudiences: new Set(config.tokens.audiences),
+      agents: agentCache,
+      policy,
+      signer: new AccessTokenSigner({ issuer: config.issuer, keys }),
+      delegations: store.delegations,
+      audit: store.audit,
+    });
     const cookieKeys = await store.settings.getOrCreate('cookie_keys', () => [randomBytes(32).toString('base64url')]);
 
-    const holder = new ProviderHolder(() => createProvider({ config, store, keys, agentCache, revocations, verifier, cookieKeys, log }));
+    const holder = new ProviderHolder(() => createProvider({ config, store, keys, agentCache, revocations, verifier, exchange, cookieKeys, log }));
     keys.onChange(() => holder.rebuild());
 
     await queue.every('maintenance', config.maintenanceIntervalMs, async () => {
       await store.oidc.purgeExpired();
       await revocations.purgeExpired();
+      await store.delegations.purgeExpired();
       await keys.purgeRetired();
       await keys.reload();
     });
@@ -120,6 +164,7 @@ export async function createApp(config: AlterConfig, options: { log?: Logger } =
       adminKeys: store.adminKeys,
       agents,
       keys,
+      policy,
       holder,
       readiness,
     });
@@ -127,7 +172,7 @@ export async function createApp(config: AlterConfig, options: { log?: Logger } =
     const servers: Server[] = [];
 
     return {
-      config, profile, koa, callback, store, bus, tenant, keys, agents, revocations, holder, log,
+      config, profile, koa, callback, store, bus, tenant, keys, agents, revocations, policy, exchange, holder, log,
       ...(admin.keyFile ? { adminKeyFile: admin.keyFile } : {}),
       async listen(port = config.port, host = config.host) {
         const server = createServer(callback);

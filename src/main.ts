@@ -31,6 +31,7 @@ async function main(): Promise<void> {
       `  Alter is running (${app.profile} profile) at http://localhost:${port}`,
       `  issuer:     ${config.issuer}`,
       `  admin key:  ${where}`,
+      `  policy:     ${app.policy.current().origin} (revision ${app.policy.current().revision.slice(0, 12)})`,
       '',
       '  Next: register an agent and get a token:',
       '    npx alter agent create --name my-bot --class data-reader --key-out ./my-bot.jwk.json',
@@ -53,6 +54,8 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   const cause = (err as Error).cause as Error | undefined;
-  process.stderr.write(`alter: failed to start: ${(err as Error).message}${cause?.message ? ` (${cause.message})` : ''}\n`);
+  // a policy error's message already lists every problem (file:line: what is wrong)
+  const withCause = cause?.message && (err as { code?: string }).code !== 'ERR_POLICY_UNAVAILABLE';
+  process.stderr.write(`alter: failed to start: ${(err as Error).message}${withCause ? ` (${cause.message})` : ''}\n`);
   process.exit(1);
 });

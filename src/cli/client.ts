@@ -1,5 +1,7 @@
 import { CLIENT_ASSERTION_TYPE } from '../exchange/token-types.ts';
 import { ApiError, CliError } from './errors.ts';
+import type { ExplainInput } from '../policy/explain-input.ts';
+import type { PolicyExplanation } from '../policy/types.ts';
 
 const TIMEOUT_MS = 30_000;
 
@@ -196,6 +198,10 @@ export class AlterClient {
 
   listKeys(): Promise<{ keys: SigningKeyView[] }> {
     return this.#request('GET', '/v1/admin/keys', { admin: true }) as Promise<{ keys: SigningKeyView[] }>;
+  }
+
+  explainPolicy(input: ExplainInput): Promise<PolicyExplanation> {
+    return this.#request('POST', '/v1/admin/policy/explain', { admin: true, json: input }) as Promise<PolicyExplanation>;
   }
 
   rotateKeys(): Promise<{ keys: SigningKeyView[] }> {

@@ -1,22 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../shared/package-root.ts';
 
-/**
- * The version in Alter's package.json, found by walking up from this file (it sits at a
- * different depth in `src/` and in `dist/src/`).
- */
+/** The version in Alter's package.json. */
 export function cliVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'alter' && pkg.version) return pkg.version;
-    } catch {
-      // not here: keep looking
-    }
-    const parent = dirname(dir);
-    if (parent === dir) return 'unknown';
-    dir = parent;
-  }
+  return packageRoot()?.version ?? 'unknown';
 }

@@ -24,9 +24,23 @@ export interface AlterConfig {
   clientAssertion: { maxLifetimeSeconds: number; clockToleranceSeconds: number };
   http: { bodyLimitBytes: number };
   maintenanceIntervalMs: number;
+  policy: PolicySourceConfig;
+  /** How often a node re-reads the active policy revision from the store (missed bus messages). */
+  policySyncIntervalMs: number;
   /** Accept `http:` agent `jwks_uri`s (loopback development only). */
   allowInsecureJwksUri: boolean;
 }
+
+/** Where the YAML policy comes from (DESIGN.md, Policy). */
+export type PolicySourceConfig =
+  | {
+      kind: 'file';
+      path: string;
+      /** The path was not configured: a missing file is created from config/policy.example.yaml. */
+      seed: boolean;
+      pollIntervalMs: number;
+    }
+  | { kind: 'git'; url: string; branch: string; path: string; pollIntervalMs: number };
 
 /** Which profile a configuration selects (DESIGN.md, Deployment profiles). */
 export function profileOf(config: AlterConfig): 'embedded' | 'production' {

@@ -20,6 +20,15 @@ export const DEFAULTS = {
    * the bus); disabling an agent revokes the tokens issued during this window too.
    */
   agentCacheMaxAgeMs: 1000,
+  /** Policy file name under the data directory when ALTER_POLICY is not set. */
+  policyFileName: 'policy.yaml',
+  /** Policy sources are re-read at least this often (a file is also watched); edits apply within 60 s. */
+  policyFilePollMs: 5_000,
+  policyGitPollMs: 30_000,
+  policyGitBranch: 'main',
+  policyGitPath: 'policy.yaml',
+  /** Nodes re-read the active policy revision from the store this often (bus messages may be lost). */
+  policySyncIntervalMs: 15_000,
   /** How often maintenance (purges, key reload) runs. */
   maintenanceIntervalMs: 60_000,
 } as const;

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../shared/errors.ts';
-import type { AlterConfig } from './config.ts';
+import type { AlterConfig, PolicySourceConfig } from './config.ts';
 import { DEFAULTS } from './defaults.ts';
 import { parseDurationSeconds } from './duration.ts';
 
@@ -21,11 +22,17 @@ interface FileSettings {
   signingAlg?: string;
   audiences?: string[];
   allowInsecureJwksUri?: boolean;
+  policy?: string;
+  policyGitUrl?: string;
+  policyGitBranch?: string;
+  policyGitPath?: string;
+  policyPoll?: string | number;
 }
 
 const FILE_KEYS = new Set<keyof FileSettings>([
   'port', 'host', 'issuer', 'dataDir', 'databaseUrl', 'redisUrl', 'logLevel', 'trustProxy',
   'tokenTtl', 'signingAlg', 'audiences', 'allowInsecureJwksUri',
+  'policy', 'policyGitUrl', 'policyGitBranch', 'policyGitPath', 'policyPoll',
 ]);
 
 function readFile(env: Env): { settings: FileSettings; path?: string } {
@@ -88,6 +95,42 @@ function parseBool(name: string, value: unknown): boolean {
 
 function pick<T>(envValue: string | undefined, fileValue: T | undefined): string | T | undefined {
   return envValue !== undefined && envValue !== '' ? envValue : fileValue;
+}
+
+function loadPolicySource(env: Env, file: FileSettings, dataDir: string): PolicySourceConfig {
+  const path = pick(env.ALTER_POLICY, file.policy);
+  const gitUrl = pick(env.ALTER_POLICY_GIT_URL, file.policyGitUrl);
+  if (path !== undefined && gitUrl !== undefined) {
+    throw new ConfigError('ALTER_POLICY', 'set either ALTER_POLICY (a file) or ALTER_POLICY_GIT_URL (a git repository), not both');
+  }
+  const pollRaw = pick(env.ALTER_POLICY_POLL, file.policyPoll);
+  const poll = pollRaw === undefined ? undefined : parseDurationSeconds(pollRaw);
+  if (pollRaw !== undefined && (poll === undefined || poll < 1 || poll > 60)) {
+    throw new ConfigError('ALTER_POLICY_POLL', `must be a duration from 1s to 60s (edits must apply within a minute), got "${String(pollRaw)}"`);
+  }
+  if (gitUrl !== undefined) {
+    const url = String(gitUrl);
+    if (!/^(https?|ssh|git|file):\/\//.test(url) && !/^[\w.-]+@[\w.-]+:/.test(url) && !url.startsWith('/')) {
+      throw new ConfigError('ALTER_POLICY_GIT_URL', `must be a git URL (https://, ssh://, git@host:repo, file:// or an absolute path), got "${url}"`);
+    }
+    const gitPath = String(pick(env.ALTER_POLICY_GIT_PATH, file.policyGitPath) ?? DEFAULTS.policyGitPath);
+    if (gitPath.startsWith('/') || gitPath.split('/').includes('..')) {
+      throw new ConfigError('ALTER_POLICY_GIT_PATH', `must be a path inside the repository, got "${gitPath}"`);
+    }
+    return {
+      kind: 'git',
+      url,
+      branch: String(pick(env.ALTER_POLICY_GIT_BRANCH, file.policyGitBranch) ?? DEFAULTS.policyGitBranch),
+      path: gitPath,
+      pollIntervalMs: poll === undefined ? DEFAULTS.policyGitPollMs : poll * 1000,
+    };
+  }
+  return {
+    kind: 'file',
+    path: path === undefined ? join(dataDir, DEFAULTS.policyFileName) : String(path),
+    seed: path === undefined,
+    pollIntervalMs: poll === undefined ? DEFAULTS.policyFilePollMs : poll * 1000,
+  };
 }
 
 /**
@@ -164,6 +207,8 @@ export function loadConfig(env: Env = process.env): AlterConfig {
     },
     http: { bodyLimitBytes: DEFAULTS.bodyLimitBytes },
     maintenanceIntervalMs: DEFAULTS.maintenanceIntervalMs,
+    policy: loadPolicySource(env, file, dataDir),
+    policySyncIntervalMs: DEFAULTS.policySyncIntervalMs,
     allowInsecureJwksUri: parseBool('ALTER_ALLOW_INSECURE_JWKS_URI', pick(env.ALTER_ALLOW_INSECURE_JWKS_URI, file.allowInsecureJwksUri) ?? false),
   };
 }

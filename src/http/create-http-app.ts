@@ -1,6 +1,7 @@
 import Koa from 'koa';
 import type { AgentService } from '../agents/agent-service.ts';
 import type { SigningKeyService } from '../keys/signing-key-service.ts';
+import type { PolicyService } from '../policy/policy-service.ts';
 import type { AdminKeyStore, Tenant } from '../ports/store.ts';
 import type { ProviderHolder } from '../provider/provider-holder.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -10,6 +11,7 @@ import { errorHandler } from './error-handler.ts';
 import { requestLog } from './request-log.ts';
 import { adminAgentRoutes } from './routes/admin-agents.ts';
 import { adminKeyRoutes } from './routes/admin-keys.ts';
+import { adminPolicyRoutes } from './routes/admin-policy.ts';
 import { healthRoutes } from './routes/health.ts';
 import { delegateToProvider, oauthRoutes } from './routes/oauth.ts';
 
@@ -21,6 +23,7 @@ export interface HttpDeps {
   adminKeys: AdminKeyStore;
   agents: AgentService;
   keys: SigningKeyService;
+  policy: PolicyService;
   holder: ProviderHolder;
   readiness: Record<string, () => Promise<void>>;
 }
@@ -37,6 +40,7 @@ export function createHttpApp(deps: HttpDeps): Koa {
   const health = healthRoutes({ checks: deps.readiness });
   const agents = adminAgentRoutes({ agents: deps.agents, bodyLimitBytes: deps.bodyLimitBytes });
   const keys = adminKeyRoutes({ keys: deps.keys });
+  const policy = adminPolicyRoutes({ policy: deps.policy, bodyLimitBytes: deps.bodyLimitBytes });
   const requireAdmin = adminAuth({ adminKeys: deps.adminKeys, tenant: deps.tenant });
   const oauth = oauthRoutes({ holder: deps.holder });
 
@@ -49,8 +53,10 @@ export function createHttpApp(deps: HttpDeps): Koa {
       await requireAdmin(ctx, async () => {
         await agents.routes()(ctx as never, async () => {
           await keys.routes()(ctx as never, async () => {
-            ctx.status = 404;
-            ctx.body = { error: 'not_found', error_description: `no admin endpoint ${ctx.method} ${ctx.path}` };
+            await policy.routes()(ctx as never, async () => {
+              ctx.status = 404;
+              ctx.body = { error: 'not_found', error_description: `no admin endpoint ${ctx.method} ${ctx.path}` };
+            });
           });
         });
       });

@@ -1,4 +1,5 @@
 import type { JWK } from 'jose';
+import type { AuditEventStore } from './audit.ts';
 
 /**
  * Storage port. Core services and the oidc-provider bridge depend on these interfaces only;
@@ -145,10 +146,10 @@ export interface RevocationStore {
   /** Adds (or extends: latest revokedAt and expiresAt win) a predicate. */
   add(predicate: RevocationPredicate): Promise<void>;
   /**
-   * True if any predicate matches the token with `revokedAt ≥ iat`:
-   * `jti` = token jti, or `agent` = token client_id.
+   * True if any predicate matches the token with `revokedAt ≥ iat`: `jti` = token jti, or
+   * `agent` = token client_id or any agent of its delegation chain (`actors`).
    */
-  isRevoked(token: { jti: string; clientId: string; iat: number }): Promise<boolean>;
+  isRevoked(token: { jti: string; clientId: string; iat: number; actors?: readonly string[] }): Promise<boolean>;
   /** Every unexpired predicate (for the in-memory copy each node keeps). */
   listActive(): Promise<RevocationPredicate[]>;
   purgeExpired(): Promise<number>;
@@ -167,6 +168,69 @@ export interface SettingStore {
   getOrCreate<T>(name: string, create: () => T): Promise<T>;
 }
 
+export type ConnectionStatus = 'active' | 'revoked';
+
+/**
+ * A connection: an app's grant to act at a provider for one end user (or for the org when
+ * `endUserId` is absent). Token exchange accepts its id as a subject token; Connect fills them.
+ */
+export interface Connection {
+  /** `con_…` */
+  id: string;
+  orgId: string;
+  appId: string;
+  /** Provider name as the policy and catalog know it (`github`). */
+  provider: string;
+  endUserId?: string;
+  /** Scopes granted upstream (Alter permission names, e.g. `repo:read`). */
+  scopes: string[];
+  status: ConnectionStatus;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface NewConnection {
+  id: string;
+  orgId: string;
+  appId: string;
+  provider: string;
+  endUserId?: string;
+  scopes: string[];
+}
+
+export interface ConnectionStore {
+  create(connection: NewConnection): Promise<Connection>;
+  /** Looks a connection up by id across tenants (ids are globally unique). */
+  findById(id: string): Promise<Connection | undefined>;
+  /** Returns the updated connection, or undefined when it does not exist in that tenant. */
+  setStatus(tenant: Tenant, id: string, status: ConnectionStatus): Promise<Connection | undefined>;
+}
+
+/** One stored policy version (the YAML text every node compiles to the same revision). */
+export interface PolicyRevisionRecord {
+  /** SHA-256 hex of `body`. */
+  revision: string;
+  origin: string;
+  body: string;
+  createdAt: Date;
+}
+
+export interface PolicyRevisionStore {
+  /** Stores the revision (idempotent) and makes it the active one, in one transaction. */
+  activate(revision: { revision: string; origin: string; body: string }): Promise<void>;
+  /** The active revision, if any node ever activated one. */
+  active(): Promise<PolicyRevisionRecord | undefined>;
+}
+
+export interface DelegationCounterStore {
+  /**
+   * Atomically counts one more delegated token spawned from the subject token `jti`, unless it
+   * already spawned `max`. True when counted. The counter lives until `expiresAt`.
+   */
+  claim(jti: string, max: number, expiresAt: Date): Promise<boolean>;
+  purgeExpired(): Promise<number>;
+}
+
 /** Every repository, over one database. */
 export interface Store {
   readonly kind: 'postgres' | 'pglite';
@@ -177,6 +241,10 @@ export interface Store {
   readonly revocations: RevocationStore;
   readonly adminKeys: AdminKeyStore;
   readonly settings: SettingStore;
+  readonly connections: ConnectionStore;
+  readonly policies: PolicyRevisionStore;
+  readonly delegations: DelegationCounterStore;
+  readonly audit: AuditEventStore;
   /** Applies pending versioned migrations under a lock (safe when several nodes start at once). */
   migrate(): Promise<void>;
   ping(): Promise<void>;

@@ -1,4 +1,5 @@
 import type { JWK } from 'jose';
+import { TOKEN_EXCHANGE_GRANT } from '../exchange/token-types.ts';
 import type { Agent } from '../ports/store.ts';
 
 /**
@@ -24,14 +25,14 @@ export function allowedScopesOf(client: object): Set<string> {
 
 /**
  * An agent as oidc-provider client metadata (RFC 7591 names): `private_key_jwt` only, no
- * secret, no redirect URIs, `client_credentials` only.
+ * secret, no redirect URIs, `client_credentials` and token exchange (RFC 8693).
  */
 export function agentToClientMetadata(agent: Agent): Record<string, unknown> {
   return {
     client_id: agent.id,
     client_name: agent.name,
     token_endpoint_auth_method: 'private_key_jwt',
-    grant_types: ['client_credentials'],
+    grant_types: ['client_credentials', TOKEN_EXCHANGE_GRANT],
     response_types: [],
     redirect_uris: [],
     ...(agent.jwks ? { jwks: { keys: agent.jwks.keys.map(matchableJwk) } } : { jwks_uri: agent.jwksUri }),

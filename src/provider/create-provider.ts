@@ -1,6 +1,7 @@
 import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
 import type { AlterConfig } from '../config/config.ts';
 import type { AgentCache } from '../agents/agent-cache.ts';
+import type { TokenExchangeService } from '../exchange/exchange-service.ts';
 import type { SigningKeyService } from '../keys/signing-key-service.ts';
 import type { Store } from '../ports/store.ts';
 import type { RevocationService } from '../revocation/revocation-service.ts';
@@ -10,6 +11,7 @@ import type { AccessTokenVerifier } from './access-token-verifier.ts';
 import { handleStructuredTokens, useAtomicReplayDetection } from './internals.ts';
 import { providerConfiguration } from './provider-configuration.ts';
 import { createStructuredTokenHandler } from './structured-tokens.ts';
+import { registerTokenExchangeGrant } from './token-exchange-grant.ts';
 
 export interface ProviderDeps {
   config: AlterConfig;
@@ -18,6 +20,7 @@ export interface ProviderDeps {
   agentCache: AgentCache;
   revocations: RevocationService;
   verifier: AccessTokenVerifier;
+  exchange: TokenExchangeService;
   cookieKeys: string[];
   log: Logger;
 }
@@ -54,6 +57,7 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   useAtomicReplayDetection(provider, deps.store.oidc);
   handleStructuredTokens(provider, createStructuredTokenHandler(deps));
+  registerTokenExchangeGrant(provider, { exchange: deps.exchange, agents: deps.agentCache });
 
   // invalid_client answers carry only "client authentication failed"; say what failed (the
   // reason never contains secrets: it names the claim or check that did not hold).

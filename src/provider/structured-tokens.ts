@@ -1,4 +1,5 @@
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import { chainAgentsOf } from '../exchange/token-chain.ts';
 import type { RevocationService } from '../revocation/revocation-service.ts';
 import { looksLikeJwt, type AccessTokenVerifier } from './access-token-verifier.ts';
 import type { StructuredTokenHandler } from './internals.ts';
@@ -21,7 +22,13 @@ export function createStructuredTokenHandler(deps: {
     if (ctx.oidc.route === 'introspection') {
       ctx.body = { active: false };
       if (!claims || claims.client_id !== client.clientId) return;
-      if (await deps.revocations.isRevoked({ jti: claims.jti, clientId: claims.client_id, iat: claims.iat })) return;
+      let actors: string[];
+      try {
+        actors = chainAgentsOf(claims);
+      } catch {
+        return;
+      }
+      if (await deps.revocations.isRevoked({ jti: claims.jti, clientId: claims.client_id, iat: claims.iat, actors })) return;
       ctx.body = { ...claims, active: true, token_type: 'Bearer' };
       return;
     }

@@ -31,7 +31,7 @@ export class RevocationService {
     await this.#store.add({ orgId, kind: 'agent', value: clientId, revokedAt, expiresAt });
   }
 
-  isRevoked(token: { jti: string; clientId: string; iat: number }): Promise<boolean> {
+  isRevoked(token: { jti: string; clientId: string; iat: number; actors?: readonly string[] }): Promise<boolean> {
     return this.#store.isRevoked(token);
   }
 

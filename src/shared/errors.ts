@@ -26,6 +26,38 @@ export class InvalidRequest extends AlterError {
   }
 }
 
+/** RFC 6749 §5.2: the grant (here: the subject token or connection) is invalid, expired or revoked. */
+export class InvalidGrant extends AlterError {
+  override readonly name = 'InvalidGrant';
+  constructor(description: string, options?: { detail?: string; cause?: unknown }) {
+    super(400, 'invalid_grant', description, options);
+  }
+}
+
+/** RFC 8707 §2 / RFC 8693 §2.2.2: the resource or audience is unknown or not allowed. */
+export class InvalidTarget extends AlterError {
+  override readonly name = 'InvalidTarget';
+  constructor(description: string) {
+    super(400, 'invalid_target', description);
+  }
+}
+
+/** RFC 6749 §5.2: the requested scope is invalid, unknown, or exceeds what may be granted. */
+export class InvalidScope extends AlterError {
+  override readonly name = 'InvalidScope';
+  constructor(description: string) {
+    super(400, 'invalid_scope', description);
+  }
+}
+
+/** RFC 6749 §4.1.2.1: refused by policy (Alter uses it at the token endpoint for policy denials). */
+export class AccessDenied extends AlterError {
+  override readonly name = 'AccessDenied';
+  constructor(description: string) {
+    super(400, 'access_denied', description);
+  }
+}
+
 /** RFC 6750 §3.1: missing, malformed or wrong bearer credentials. */
 export class InvalidToken extends AlterError {
   override readonly name = 'InvalidToken';

@@ -54,6 +54,8 @@ describe('loadConfig defaults', () => {
       clientAssertion: { maxLifetimeSeconds: 300, clockToleranceSeconds: 5 },
       http: { bodyLimitBytes: 57344 },
       maintenanceIntervalMs: 60_000,
+      policy: { kind: 'file', path: 'data/policy.yaml', seed: true, pollIntervalMs: 5000 },
+      policySyncIntervalMs: 15_000,
       allowInsecureJwksUri: false,
     });
   });
@@ -100,6 +102,8 @@ describe('loadConfig environment overrides', () => {
       ALTER_SIGNING_ALG: 'ES256',
       ALTER_AUDIENCES: 'https://api.example.com, https://mcp.example.com,,',
       ALTER_ALLOW_INSECURE_JWKS_URI: '1',
+      ALTER_POLICY: '/etc/alter/policy.yaml',
+      ALTER_POLICY_POLL: '2s',
     });
     expect(config).toEqual({
       port: 3000,
@@ -121,8 +125,17 @@ describe('loadConfig environment overrides', () => {
       clientAssertion: { maxLifetimeSeconds: 300, clockToleranceSeconds: 5 },
       http: { bodyLimitBytes: 57344 },
       maintenanceIntervalMs: 60_000,
+      policy: { kind: 'file', path: '/etc/alter/policy.yaml', seed: false, pollIntervalMs: 2000 },
+      policySyncIntervalMs: 15_000,
       allowInsecureJwksUri: true,
     });
+  });
+
+  test('a git policy source: URL, branch, path and poll interval', () => {
+    expect(loadConfig({ ALTER_POLICY_GIT_URL: 'https://git.example.com/sec/policies.git', ALTER_POLICY_GIT_BRANCH: 'prod', ALTER_POLICY_GIT_PATH: 'alter/policy.yaml' }).policy).toEqual({
+      kind: 'git', url: 'https://git.example.com/sec/policies.git', branch: 'prod', path: 'alter/policy.yaml', pollIntervalMs: 30_000,
+    });
+    expect(loadConfig({ ALTER_POLICY_GIT_URL: 'git@github.com:acme/policies.git' }).policy).toMatchObject({ branch: 'main', path: 'policy.yaml' });
   });
 
   test('postgresql: and redis: schemes are accepted too', () => {
@@ -260,6 +273,11 @@ describe('bad values throw ConfigError naming the setting', () => {
     ['ALTER_ISSUER with an empty query', { ALTER_ISSUER: 'https://auth.example.com?' }, 'ALTER_ISSUER'],
     ['ALTER_ISSUER with credentials', { ALTER_ISSUER: 'https://user:pw@auth.example.com' }, 'ALTER_ISSUER'],
     ['PORT in hex', { PORT: '0x1F90' }, 'PORT'],
+    ['both a policy file and a git policy', { ALTER_POLICY: 'p.yaml', ALTER_POLICY_GIT_URL: 'https://git.example.com/p.git' }, 'ALTER_POLICY'],
+    ['ALTER_POLICY_POLL above a minute', { ALTER_POLICY_POLL: '5m' }, 'ALTER_POLICY_POLL'],
+    ['ALTER_POLICY_POLL not a duration', { ALTER_POLICY_POLL: 'often' }, 'ALTER_POLICY_POLL'],
+    ['ALTER_POLICY_GIT_URL not a git URL', { ALTER_POLICY_GIT_URL: 'policies' }, 'ALTER_POLICY_GIT_URL'],
+    ['ALTER_POLICY_GIT_PATH outside the repository', { ALTER_POLICY_GIT_URL: 'https://git.example.com/p.git', ALTER_POLICY_GIT_PATH: '../etc/passwd' }, 'ALTER_POLICY_GIT_PATH'],
     ['PORT in exponent form', { PORT: '1e3' }, 'PORT'],
     ['PORT 0 without an issuer', { PORT: '0' }, 'ALTER_ISSUER'],
     ['DATABASE_URL mysql:', { DATABASE_URL: 'mysql://root@db:3306/alter' }, 'DATABASE_URL'],

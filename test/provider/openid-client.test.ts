@@ -2,22 +2,13 @@ import * as oidc from 'openid-client';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { registerAgent, type TestAgent } from '../helpers/agents.ts';
+import { discover } from '../helpers/oidc-client.ts';
 import { startTestServer, type Profile, type TestServer } from '../helpers/server.ts';
 
 /**
  * A real OAuth client (openid-client, PrivateKeyJwt) against a real Alter node, on both
  * profiles: discovery → client_credentials → introspection → revocation → inactive.
  */
-function discover(srv: TestServer, agent: TestAgent): Promise<oidc.Configuration> {
-  return oidc.discovery(
-    new URL(srv.url),
-    agent.clientId,
-    { token_endpoint_auth_method: 'private_key_jwt' },
-    oidc.PrivateKeyJwt({ key: agent.privateKey, kid: agent.kid }),
-    { execute: [oidc.allowInsecureRequests], algorithm: 'oauth2' },
-  );
-}
-
 describe.each<Profile>(['embedded', 'production'])('openid-client as an agent (%s profile)', (profile) => {
   let srv: TestServer;
   let agent: TestAgent;

@@ -2,6 +2,10 @@ import type { SqlDatabase } from '../../ports/sql.ts';
 import type { Store } from '../../ports/store.ts';
 import { createAdminKeyRepository } from './sql/admin-key-repository.ts';
 import { createAgentRepository } from './sql/agent-repository.ts';
+import { createAuditEventRepository } from './sql/audit-event-repository.ts';
+import { createConnectionRepository } from './sql/connection-repository.ts';
+import { createDelegationCounterRepository } from './sql/delegation-counter-repository.ts';
+import { createPolicyRevisionRepository } from './sql/policy-revision-repository.ts';
 import { runMigrations } from './sql/migrations.ts';
 import { createOidcModelRepository } from './sql/oidc-model-repository.ts';
 import { createRevocationRepository } from './sql/revocation-repository.ts';
@@ -23,6 +27,10 @@ export function createSqlStore(db: SqlDatabase): Store {
     revocations: createRevocationRepository(db),
     adminKeys: createAdminKeyRepository(db),
     settings: createSettingRepository(db),
+    connections: createConnectionRepository(db),
+    policies: createPolicyRevisionRepository(db),
+    delegations: createDelegationCounterRepository(db),
+    audit: createAuditEventRepository(db),
     async migrate() {
       await runMigrations(db);
     },

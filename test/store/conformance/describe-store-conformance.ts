@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe } from 'vitest';
 import { describeAgents } from './agent-cases.ts';
 import type { OpenedStore } from './context.ts';
+import { describeExchangeTables } from './exchange-cases.ts';
 import { describeOidcModels } from './oidc-cases.ts';
 import { describeRevocations } from './revocation-cases.ts';
 import { describeSigningKeys } from './signing-key-cases.ts';
@@ -31,5 +32,6 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
     describeAgents(ctx);
     describeSigningKeys(ctx);
     describeRevocations(ctx);
+    describeExchangeTables(ctx);
   });
 }

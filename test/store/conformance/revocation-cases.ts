@@ -47,6 +47,17 @@ export function describeRevocations(ctx: StoreContext): void {
       expect(await revocations().isRevoked({ jti: p.value, clientId: unique('agt'), iat })).toBe(false);
     });
 
+    it('an agent predicate revokes tokens whose delegation chain holds that agent', async () => {
+      const parent = unique('agt');
+      const p = predicate({ kind: 'agent', value: parent });
+      await revocations().add(p);
+      const iat = seconds(p.revokedAt);
+      const child = unique('agt');
+      expect(await revocations().isRevoked({ jti: unique('jti'), clientId: child, iat, actors: [parent, child] })).toBe(true);
+      expect(await revocations().isRevoked({ jti: unique('jti'), clientId: child, iat, actors: [unique('agt')] })).toBe(false);
+      expect(await revocations().isRevoked({ jti: unique('jti'), clientId: child, iat, actors: [] })).toBe(false);
+    });
+
     it('ignores expired predicates', async () => {
       const p = predicate({ kind: 'agent', value: unique('agt'), expiresAt: new Date(Date.now() - 1_000) });
       await revocations().add(p);

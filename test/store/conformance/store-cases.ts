@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { migrations } from '../../../src/adapters/store/sql/migrations.ts';
 import type { StoreContext } from './context.ts';
 import { unique } from './context.ts';
 
@@ -75,8 +76,8 @@ export function describeStoreBasics(ctx: StoreContext): void {
       const { store, db } = ctx();
       await store.migrate();
       await store.migrate();
-      const versions = await db.query<{ version: number; applied_at: Date }>('SELECT version, applied_at FROM schema_migrations');
-      expect(versions.map((row) => row.version)).toEqual([1]);
+      const versions = await db.query<{ version: number; applied_at: Date }>('SELECT version, applied_at FROM schema_migrations ORDER BY version');
+      expect(versions.map((row) => row.version)).toEqual(migrations.map((m) => m.version));
       expect(versions[0]?.applied_at).toBeInstanceOf(Date);
       expect(await store.tenants.ensureDefault()).toEqual({ orgId: 'org_default', appId: 'app_default' });
     });

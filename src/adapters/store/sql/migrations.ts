@@ -1,6 +1,7 @@
 import type { SqlDatabase } from '../../../ports/sql.ts';
 import { ADVISORY_LOCK } from './locks.ts';
 import { SCHEMA_V1 } from './schema-v1.ts';
+import { SCHEMA_V2 } from './schema-v2.ts';
 
 /** One versioned schema change. Applied once, in `version` order, never edited afterwards. */
 export interface Migration {
@@ -11,7 +12,10 @@ export interface Migration {
 }
 
 /** Every migration, in order. Append only. */
-export const migrations: readonly Migration[] = [{ version: 1, name: 'initial schema', sql: SCHEMA_V1 }];
+export const migrations: readonly Migration[] = [
+  { version: 1, name: 'initial schema', sql: SCHEMA_V1 },
+  { version: 2, name: 'token exchange and policy', sql: SCHEMA_V2 },
+];
 
 /**
  * Applies the pending migrations in one transaction under an advisory lock, so that several

@@ -35,11 +35,11 @@ export function createRevocationRepository(db: SqlExecutor): RevocationStore {
       const rows = await db.query<{ revoked: boolean }>(
         `SELECT EXISTS (
            SELECT 1 FROM revocations
-            WHERE ((kind = 'jti' AND value = $1) OR (kind = 'agent' AND value = $2))
+            WHERE ((kind = 'jti' AND value = $1) OR (kind = 'agent' AND (value = $2 OR value = ANY($4::text[]))))
               AND revoked_at >= to_timestamp($3::double precision)
               AND expires_at > now()
          ) AS revoked`,
-        [token.jti, token.clientId, token.iat],
+        [token.jti, token.clientId, token.iat, token.actors ?? []],
       );
       return rows[0]?.revoked === true;
     },

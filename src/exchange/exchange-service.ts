@@ -1,0 +1,248 @@
+import type { AgentCache } from '../agents/agent-cache.ts';
+import type { AccessTokenSigner } from '../keys/access-token-signer.ts';
+import type { AuditSink } from '../ports/audit.ts';
+import type { Agent, DelegationCounterStore } from '../ports/store.ts';
+import type { CompiledPolicy, PolicyDecision, PolicyRequest } from '../policy/types.ts';
+import { AccessDenied, InvalidGrant, InvalidScope, InvalidTarget } from '../shared/errors.ts';
+import { depthOf, pushActor, type ActClaim } from './act-claim.ts';
+import { parseExchangeParams, type ExchangeParams, type RawExchangeParams } from './exchange-request.ts';
+import { resolveSubject, type Subject, type SubjectDeps } from './subject.ts';
+import { TOKEN_EXCHANGE_GRANT, TokenType } from './token-types.ts';
+
+/** The token response (RFC 8693 §2.2.1). */
+export interface ExchangeResponse {
+  access_token: string;
+  issued_token_type: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  /** Present whenever the granted scope differs from the requested one. */
+  scope?: string;
+}
+
+export interface ExchangeDeps extends SubjectDeps {
+  agents: AgentCache;
+  policy: { current(): CompiledPolicy };
+  signer: AccessTokenSigner;
+  delegations: DelegationCounterStore;
+  audit: AuditSink;
+}
+
+/** Everything the steps learn about one request, in the order they learn it. */
+interface Exchange {
+  actor: Agent;
+  params: ExchangeParams;
+  policy: CompiledPolicy;
+  now: Date;
+  subject?: Subject;
+  provider?: string;
+  scopes?: string[];
+  act?: ActClaim;
+  delegation?: PolicyRequest['delegation'];
+  decision?: PolicyDecision;
+}
+
+type Step = (deps: ExchangeDeps, x: Exchange) => Promise<void> | void;
+
+const epoch = (date: Date): number => Math.floor(date.getTime() / 1000);
+
+/** Records a delegation refusal (a policy violation like any other) and returns the error to throw. */
+async function delegationRefused(deps: ExchangeDeps, x: Exchange, rule: string, text: string): Promise<AccessDenied> {
+  await deps.audit.record({
+    orgId: x.actor.orgId,
+    type: 'policy.deny',
+    data: {
+      grant_type: TOKEN_EXCHANGE_GRANT,
+      agent: x.actor.id,
+      agent_class: x.actor.agentClass,
+      provider: x.provider,
+      requested: x.scopes,
+      rule,
+      reason: text,
+      policy_revision: x.policy.revision,
+      ...(x.act ? { act: x.act } : {}),
+    },
+  });
+  return new AccessDenied(`delegation refused by ${rule}: ${text}`);
+}
+
+/** The subject token or connection: verified, not revoked, of the actor's app. */
+async function verifySubject(deps: ExchangeDeps, x: Exchange): Promise<void> {
+  x.subject = await resolveSubject(deps, x.params, x.actor);
+}
+
+/** Every agent the authority flows through still exists, is active, and is of the actor's app. */
+async function checkChainAgents(deps: ExchangeDeps, x: Exchange): Promise<void> {
+  for (const id of x.subject!.agents) {
+    const agent = id === x.actor.id ? x.actor : await deps.agents.findById(id);
+    if (!agent || agent.orgId !== x.actor.orgId || agent.appId !== x.actor.appId) {
+      // deleted, or another tenant's token: read the same, leak nothing
+      throw new InvalidGrant('subject_token was not issued within your app, or an agent of its chain no longer exists');
+    }
+    if (agent.status !== 'active') throw new InvalidGrant(`the delegation chain includes agent ${agent.id} (${agent.name}), which is disabled`);
+  }
+}
+
+/** `resource` / `audience` → a provider the policy declares; defaults to the subject's provider. */
+function resolveTarget(_deps: ExchangeDeps, x: Exchange): void {
+  const bound = x.subject!.provider;
+  const target = x.params.target ?? bound;
+  if (target === undefined) {
+    throw new InvalidTarget(`resource or audience is required: name the provider the token is for (known: ${x.policy.providers.join(', ') || 'none'})`);
+  }
+  const provider = x.policy.resolveProvider(target);
+  if (!provider) throw new InvalidTarget(`"${target}" is not a provider the policy knows (known: ${x.policy.providers.join(', ') || 'none'})`);
+  if (bound !== undefined && provider !== bound) {
+    throw new InvalidTarget(`subject_token is bound to ${bound}: a token derived from it cannot be for ${provider}`);
+  }
+  x.provider = provider;
+}
+
+/** Requested scopes ⊆ the subject's; no `scope` means "everything the subject holds". */
+function checkScopeCeiling(_deps: ExchangeDeps, x: Exchange): void {
+  const ceiling = x.subject!.ceiling;
+  const requested = x.params.scopes ?? ceiling;
+  if (requested.length === 0) throw new InvalidScope('no scope to grant: the subject holds none and none was requested');
+  const held = new Set(ceiling);
+  const beyond = requested.filter((s) => !held.has(s));
+  if (beyond.length > 0) {
+    throw new InvalidScope(`scope exceeds what the subject holds: ${beyond.join(' ')} (it holds: ${ceiling.join(' ') || 'nothing'})`);
+  }
+  x.scopes = requested;
+}
+
+/**
+ * Delegation (the actor is not the holder): the new `act` nests the actor over the subject's
+ * chain; the parent's class must allow the child's class, and the depth must stay in bounds.
+ */
+async function checkDelegation(deps: ExchangeDeps, x: Exchange): Promise<void> {
+  const subject = x.subject!;
+  if (subject.kind === 'connection') {
+    x.act = pushActor(x.actor.id, undefined);
+    return;
+  }
+  if (subject.holderId === x.actor.id) {
+    // the holder narrowing its own token: no new actor
+    if (subject.act) x.act = subject.act;
+    return;
+  }
+  const parent = (await deps.agents.findById(subject.holderId!))!;
+  const parentClass = x.policy.classOf({ name: parent.name, class: parent.agentClass });
+  const childClass = x.policy.classOf({ name: x.actor.name, class: x.actor.agentClass });
+  const limits = x.policy.delegation(parentClass);
+  x.act = pushActor(x.actor.id, subject.act);
+  const depth = depthOf(x.act);
+  if (childClass === undefined || !limits.allowedChildClasses.includes(childClass)) {
+    const allowed = limits.allowedChildClasses.length > 0 ? limits.allowedChildClasses.join(', ') : 'no class';
+    throw await delegationRefused(deps, x, `agent_classes.${parentClass ?? '(unclassified)'}.delegation.children`,
+      `agents of class ${parentClass ?? '(unclassified)'} may delegate to ${allowed}, not to ${childClass ?? `unclassified agent ${x.actor.name}`}`);
+  }
+  if (depth > limits.maxDepth) {
+    throw await delegationRefused(deps, x, `agent_classes.${parentClass}.delegation.max_depth`,
+      `the act chain would be ${depth} actors deep; class ${parentClass} allows ${limits.maxDepth}`);
+  }
+  x.delegation = { depth, parentClass: parentClass!, chain: subject.agents };
+}
+
+/** The YAML policy decides; denials and downgrades are audited (fail closed: no audit, no token). */
+async function evaluatePolicy(deps: ExchangeDeps, x: Exchange): Promise<void> {
+  const request: PolicyRequest = {
+    agent: { id: x.actor.id, name: x.actor.name, class: x.actor.agentClass },
+    provider: x.provider!,
+    scopes: x.scopes!,
+    ceiling: x.subject!.ceiling,
+    grantType: TOKEN_EXCHANGE_GRANT,
+    run: { ...x.subject!.run, ...x.params.run },
+    ...(x.delegation ? { delegation: x.delegation } : {}),
+    time: x.now,
+  };
+  const decision = x.policy.evaluate(request);
+  x.decision = decision;
+  if (decision.effect === 'allow') return;
+  await deps.audit.record({
+    orgId: x.actor.orgId,
+    type: `policy.${decision.effect}`,
+    data: {
+      grant_type: TOKEN_EXCHANGE_GRANT,
+      agent: x.actor.id,
+      agent_class: x.actor.agentClass,
+      provider: request.provider,
+      requested: request.scopes,
+      granted: decision.scopes,
+      removed: decision.removed,
+      rule: decision.ruleId,
+      reason: decision.reason,
+      policy_revision: decision.revision,
+      ...(x.act ? { act: x.act } : {}),
+      ...(x.subject!.connectionId ? { connection_id: x.subject!.connectionId } : {}),
+      run: request.run,
+    },
+  });
+  if (decision.effect === 'deny') {
+    const text = `policy ${decision.denial === 'no-allow' ? 'default deny' : `rule "${decision.ruleId}"`}: ${decision.reason}`;
+    throw decision.denial === 'no-scope-left' ? new InvalidScope(text) : new AccessDenied(text);
+  }
+}
+
+/** Fan-out: one parent token spawns at most `max_children` delegated tokens. Counted last. */
+async function countDelegation(deps: ExchangeDeps, x: Exchange): Promise<void> {
+  if (!x.delegation) return;
+  const subject = x.subject!;
+  const limits = x.policy.delegation(x.delegation.parentClass);
+  const counted = await deps.delegations.claim(subject.jti!, limits.maxChildren, new Date(subject.exp! * 1000));
+  if (!counted) {
+    throw await delegationRefused(deps, x, `agent_classes.${x.delegation.parentClass}.delegation.max_children`,
+      `subject_token has already been delegated ${limits.maxChildren} times`);
+  }
+}
+
+/** The pipeline, readable top to bottom (STYLE.md §1). */
+const STEPS: readonly Step[] = [verifySubject, checkChainAgents, resolveTarget, checkScopeCeiling, checkDelegation, evaluatePolicy, countDelegation];
+
+/**
+ * RFC 8693 token exchange: an authenticated agent trades an Alter access token (delegation) or a
+ * connection id (acting for an end user) for a short-lived token for one provider, never wider
+ * or longer-lived than its subject, as the YAML policy decides.
+ * @see RFC 8693 §2
+ */
+export class TokenExchangeService {
+  readonly #deps: ExchangeDeps;
+
+  constructor(deps: ExchangeDeps) {
+    this.#deps = deps;
+  }
+
+  async exchange(actor: Agent, raw: RawExchangeParams): Promise<ExchangeResponse> {
+    const x: Exchange = { actor, params: parseExchangeParams(raw), policy: this.#deps.policy.current(), now: new Date() };
+    for (const step of STEPS) await step(this.#deps, x);
+
+    const subject = x.subject!;
+    const decision = x.decision!;
+    const remaining = subject.exp === undefined ? Number.POSITIVE_INFINITY : subject.exp - epoch(x.now);
+    if (remaining <= 0) throw new InvalidGrant('subject_token has expired');
+    const ttl = Math.min(decision.ttlSeconds, remaining);
+    const scope = decision.scopes.join(' ');
+    const run = { ...subject.run, ...x.params.run };
+    const signed = await this.#deps.signer.sign(
+      {
+        sub: subject.sub,
+        aud: x.provider!,
+        client_id: x.actor.id,
+        scope,
+        ...(x.act ? { act: x.act } : {}),
+        ...(subject.connectionId ? { connection_id: subject.connectionId } : {}),
+        ...run,
+        policy_rev: decision.revision,
+      },
+      ttl,
+    );
+    const requested = x.params.scopes;
+    const sameScope = requested !== undefined && requested.length === decision.scopes.length && requested.every((s) => decision.scopes.includes(s));
+    return {
+      access_token: signed.token,
+      issued_token_type: TokenType.accessToken,
+      token_type: 'Bearer',
+      expires_in: signed.exp - signed.iat,
+      ...(sameScope ? {} : { scope }),
+    };
+  }
+}

@@ -1,0 +1,27 @@
+import Router from '@koa/router';
+import { ExplainInput, explainRequest } from '../../policy/explain-input.ts';
+import type { PolicyService } from '../../policy/policy-service.ts';
+import { InvalidRequest } from '../../shared/errors.ts';
+import { readJsonBody } from '../json-body.ts';
+
+/** `/v1/admin/policy`: the policy in force on this node, and why it decides what it decides. */
+export function adminPolicyRoutes(deps: { policy: PolicyService; bodyLimitBytes: number }): Router {
+  const router = new Router({ prefix: '/v1/admin/policy' });
+
+  router.get('/', (ctx) => {
+    const policy = deps.policy.current();
+    ctx.body = { revision: policy.revision, origin: policy.origin, providers: policy.providers };
+  });
+
+  router.post('/explain', async (ctx) => {
+    const parsed = ExplainInput.safeParse(await readJsonBody(ctx, deps.bodyLimitBytes));
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new InvalidRequest(`${issue.path.join('.') || 'body'}: ${issue.message}`);
+    }
+    const policy = deps.policy.current();
+    ctx.body = policy.explain(explainRequest(policy, parsed.data));
+  });
+
+  return router;
+}
