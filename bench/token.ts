@@ -412,7 +412,7 @@ async function startExchange(port: number): Promise<Target> {
   const client = newClientKey();
   client.clientId = await registerAgent(url, adminKey, client);
   const cc = new AssertionPool(client, url);
-  const res = await fetch(`${url}/v1/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: tokenForm(cc.fresh()) });
+  const res = await fetch(`${url}/v1/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `${tokenForm(cc.fresh())}&scope=repo%3Aread` });
   const body = (await res.json()) as { access_token?: string };
   if (res.status !== 200 || !body.access_token) throw new Error(`exchange: subject token request failed: ${res.status} ${JSON.stringify(body)}`);
   return { name: 'exchange', url, pool: new AssertionPool(client, url, exchangeForm(body.access_token)), rpsEstimate: INITIAL_RPS_ESTIMATE, calibrated: false, runs: [] };

@@ -222,7 +222,7 @@ export class TokenExchangeService {
     const ttl = Math.min(decision.ttlSeconds, remaining);
     const scope = decision.scopes.join(' ');
     const run = { ...subject.run, ...x.params.run };
-    const signed = await this.#deps.signer.sign(
+    const signed = this.#deps.signer.sign(
       {
         sub: subject.sub,
         aud: x.provider!,

@@ -1,3 +1,4 @@
+import { decodeJwt } from 'jose';
 import type { AccessTokenVerifier } from '../provider/access-token-verifier.ts';
 import type { Agent, ConnectionStore } from '../ports/store.ts';
 import type { RunContext } from '../policy/types.ts';
@@ -46,7 +47,30 @@ function stringClaim(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
+/** Starts the revocation lookup for a token's claims (undefined when they are not usable). */
+function revocationLookup(deps: SubjectDeps, claims: Record<string, unknown>): Promise<boolean> | undefined {
+  const { jti, client_id: clientId, iat } = claims;
+  if (typeof jti !== 'string' || typeof clientId !== 'string' || typeof iat !== 'number') return undefined;
+  let actors: string[];
+  try {
+    actors = chainAgentsOf({ ...claims, client_id: clientId } as Parameters<typeof chainAgentsOf>[0]);
+  } catch {
+    return undefined;
+  }
+  const lookup = deps.revocations.isRevoked({ jti, clientId, iat, actors });
+  lookup.catch(() => {}); // awaited below, or dropped with the bad token
+  return lookup;
+}
+
 async function fromAccessToken(deps: SubjectDeps, token: string): Promise<Subject> {
+  // The revocation lookup (a store round trip) runs while the signature is checked: it reads
+  // the same payload bytes the signature covers, and its answer is used only once they verify.
+  let early: Promise<boolean> | undefined;
+  try {
+    early = revocationLookup(deps, decodeJwt(token));
+  } catch {
+    throw new InvalidGrant(BAD_TOKEN);
+  }
   const claims = await deps.verifier.verify(token);
   if (!claims) throw new InvalidGrant(BAD_TOKEN);
   let act: ActClaim | undefined;
@@ -57,9 +81,8 @@ async function fromAccessToken(deps: SubjectDeps, token: string): Promise<Subjec
   }
   const connectionId = stringClaim(claims.connection_id);
   const agents = chainAgentsOf(claims);
-  if (await deps.revocations.isRevoked({ jti: claims.jti, clientId: claims.client_id, iat: claims.iat, actors: agents })) {
-    throw new InvalidGrant('subject_token has been revoked');
-  }
+  const revoked = await (early ?? deps.revocations.isRevoked({ jti: claims.jti, clientId: claims.client_id, iat: claims.iat, actors: agents }));
+  if (revoked) throw new InvalidGrant('subject_token has been revoked');
   if (connectionId) {
     const connection = await deps.connections.findById(connectionId);
     if (!connection || connection.status !== 'active') throw new InvalidGrant('the connection behind subject_token has been revoked');
