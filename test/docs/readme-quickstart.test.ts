@@ -29,18 +29,33 @@ afterAll(async () => {
   if (cwd) await rm(cwd, { recursive: true, force: true });
 });
 
-test('the README quick start runs as written and ends with a revoked token', async () => {
-  const script = (await shellBlocks('Get a token in a minute'))
+/** Runs a README section's shell blocks against the test server, as a reader would. */
+async function runSection(section: string): Promise<string> {
+  const script = (await shellBlocks(section))
     .replaceAll('http://localhost:8080', srv.url)
     .replaceAll('npx alter', `"${process.execPath}" "${join(root, 'src/cli/main.ts')}"`);
-  expect(script).toContain('agent create');
   const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', script], {
     cwd,
     env: { ...process.env, ALTER_URL: srv.url, ALTER_ADMIN_KEY: srv.adminKey },
     timeout: 60_000,
   });
+  return stdout;
+}
+
+test('the README quick start runs as written and ends with a revoked token', async () => {
+  expect(await shellBlocks('Get a token in a minute')).toContain('agent create');
+  const stdout = await runSection('Get a token in a minute');
   expect(stdout).toContain('client_id');
   expect(stdout).toMatch(/"access_token":"eyJ/);
   expect(stdout).toContain('"active":true');
   expect(stdout.trim().endsWith('{"active":false}')).toBe(true);
+});
+
+test('the README token exchange example runs as written (default policy)', async () => {
+  const stdout = await runSection('Token exchange and policy');
+  expect(stdout).toMatch(/decision\s+downgrade/);
+  expect(stdout).toMatch(/scopes\s+calendar:read/);
+  const response = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+  expect(response).toMatchObject({ issued_token_type: 'urn:ietf:params:oauth:token-type:access_token', token_type: 'Bearer', expires_in: 3600 });
+  expect(response).not.toHaveProperty('scope');
 });
