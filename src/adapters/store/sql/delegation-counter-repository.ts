@@ -1,5 +1,6 @@
 import type { SqlExecutor } from '../../../ports/sql.ts';
 import type { DelegationCounterStore } from '../../../ports/store.ts';
+import { purgeExpiredRows } from './purge-expired.ts';
 
 /** Fan-out counters: how many delegated tokens each subject token spawned (one atomic statement). */
 export function createDelegationCounterRepository(db: SqlExecutor): DelegationCounterStore {
@@ -16,12 +17,6 @@ export function createDelegationCounterRepository(db: SqlExecutor): DelegationCo
       return rows.length === 1;
     },
 
-    async purgeExpired() {
-      const rows = await db.query<{ n: number }>(
-        `WITH gone AS (DELETE FROM delegation_counts WHERE expires_at <= now() RETURNING 1)
-         SELECT count(*)::int AS n FROM gone`,
-      );
-      return rows[0]?.n ?? 0;
-    },
+    purgeExpired: () => purgeExpiredRows(db, 'delegation_counts'),
   };
 }

@@ -1,5 +1,6 @@
 import type { SqlExecutor } from '../../../ports/sql.ts';
 import type { OidcModelStore, OidcPayload } from '../../../ports/store.ts';
+import { purgeExpiredRows } from './purge-expired.ts';
 
 /** Rows whose expiry has not passed by the database clock. */
 const LIVE = '(expires_at IS NULL OR expires_at > now())';
@@ -84,12 +85,6 @@ export function createOidcModelRepository(db: SqlExecutor): OidcModelStore {
       return rows.length === 1;
     },
 
-    async purgeExpired() {
-      const rows = await db.query<{ n: number }>(
-        `WITH gone AS (DELETE FROM oidc_models WHERE expires_at <= now() RETURNING 1)
-         SELECT count(*)::int AS n FROM gone`,
-      );
-      return rows[0]?.n ?? 0;
-    },
+    purgeExpired: () => purgeExpiredRows(db, 'oidc_models'),
   };
 }

@@ -1,5 +1,6 @@
 import type { SqlExecutor } from '../../../ports/sql.ts';
 import type { RevocationKind, RevocationPredicate, RevocationStore } from '../../../ports/store.ts';
+import { purgeExpiredRows } from './purge-expired.ts';
 
 interface RevocationRow {
   org_id: string;
@@ -52,12 +53,6 @@ export function createRevocationRepository(db: SqlExecutor): RevocationStore {
       return rows.map(toPredicate);
     },
 
-    async purgeExpired() {
-      const rows = await db.query<{ n: number }>(
-        `WITH gone AS (DELETE FROM revocations WHERE expires_at <= now() RETURNING 1)
-         SELECT count(*)::int AS n FROM gone`,
-      );
-      return rows[0]?.n ?? 0;
-    },
+    purgeExpired: () => purgeExpiredRows(db, 'revocations'),
   };
 }
