@@ -309,6 +309,13 @@ describe.each<Profile>(['embedded', 'production'])('token exchange (RFC 8693) wi
     expect(afterRevoke).toMatchObject({ error: 'invalid_grant' });
   });
 
+  test('an org connection (no end user): the token acts for the org', async () => {
+    const id = `con_${randomUUID().replaceAll('-', '')}`;
+    await srv.app.store.connections.create({ id, ...srv.app.tenant, provider: 'calendar', scopes: ['calendar:read'] });
+    const res = await exchange(parent, { subject_token: id, subject_token_type: TokenType.connection });
+    expect(decodeJwt(res.access_token)).toMatchObject({ sub: srv.app.tenant.orgId, aud: 'calendar', scope: 'calendar:read', connection_id: id, act: { sub: parent.agent.clientId } });
+  });
+
   test('nothing left after policy → invalid_scope', async () => {
     const con = await connection(srv, 'github', ['repo:write']);
     const res = await rawExchange(srv, parent.agent, { subject_token: con, subject_token_type: TokenType.connection, scope: 'repo:write' });
