@@ -14,6 +14,7 @@ import { AgentCache } from './agents/agent-cache.ts';
 import { AgentService } from './agents/agent-service.ts';
 import { profileOf, type AlterConfig } from './config/config.ts';
 import { DEFAULTS } from './config/defaults.ts';
+import { AuditService } from './audit/audit-service.ts';
 import { TokenExchangeService } from './exchange/exchange-service.ts';
 import { createHttpApp } from './http/create-http-app.ts';
 import { AccessTokenSigner } from './keys/access-token-signer.ts';
@@ -47,6 +48,7 @@ export interface AlterApp {
   revocations: RevocationService;
   policy: PolicyService;
   exchange: TokenExchangeService;
+  audit: AuditService;
   holder: ProviderHolder;
   log: Logger;
   /** Path of the admin key file, when this node's data directory has one. */
@@ -110,11 +112,13 @@ export async function createApp(config: AlterConfig, options: { log?: Logger } =
     await keys.start();
     closers.unshift(() => keys.stop());
 
+    const audit = await AuditService.create({ store: store.audit, settings: store.settings, origin: config.issuer, logger: log, audit: config.audit });
+    await audit.start(queue);
     const revocations = new RevocationService({ store: store.revocations, maxTokenLifetimeSeconds: retentionSeconds });
     const agentCache = new AgentCache({ store: store.agents, bus, maxAgeMs: DEFAULTS.agentCacheMaxAgeMs });
     await agentCache.start();
     closers.unshift(() => agentCache.stop());
-    const agents = new AgentService({ store: store.agents, revocations, cache: agentCache, allowInsecureJwksUri: config.allowInsecureJwksUri });
+    const agents = new AgentService({ store: store.agents, revocations, cache: agentCache, allowInsecureJwksUri: config.allowInsecureJwksUri, audit });
     const verifier = new AccessTokenVerifier({ issuer: config.issuer, keys });
 
     const policy = new PolicyService({
@@ -122,7 +126,7 @@ export async function createApp(config: AlterConfig, options: { log?: Logger } =
       compile: compilePolicy,
       store: store.policies,
       bus,
-      audit: store.audit,
+      audit,
       orgId: tenant.orgId,
       log,
       syncIntervalMs: config.policySyncIntervalMs,
@@ -138,11 +142,12 @@ export async function createApp(config: AlterConfig, options: { log?: Logger } =
       policy,
       signer: new AccessTokenSigner({ issuer: config.issuer, keys }),
       delegations: store.delegations,
-      audit: store.audit,
+      audit,
+      hmac: audit.hmac,
     });
     const cookieKeys = await store.settings.getOrCreate('cookie_keys', () => [randomBytes(32).toString('base64url')]);
 
-    const holder = new ProviderHolder(() => createProvider({ config, store, keys, agentCache, revocations, verifier, exchange, cookieKeys, log }));
+    const holder = new ProviderHolder(() => createProvider({ config, store, keys, agentCache, revocations, verifier, exchange, audit, cookieKeys, defaultOrgId: tenant.orgId, log }));
     keys.onChange(() => holder.rebuild());
 
     await queue.every('maintenance', config.maintenanceIntervalMs, async () => {
@@ -172,7 +177,7 @@ export async function createApp(config: AlterConfig, options: { log?: Logger } =
     const servers: Server[] = [];
 
     return {
-      config, profile, koa, callback, store, bus, tenant, keys, agents, revocations, policy, exchange, holder, log,
+      config, profile, koa, callback, store, bus, tenant, keys, agents, revocations, policy, exchange, audit, holder, log,
       ...(admin.keyFile ? { adminKeyFile: admin.keyFile } : {}),
       async listen(port = config.port, host = config.host) {
         const server = createServer(callback);

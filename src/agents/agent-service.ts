@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
+import type { AuditSink } from '../ports/audit.ts';
 import type { Agent, AgentStore, Page, Tenant } from '../ports/store.ts';
 import type { RevocationService } from '../revocation/revocation-service.ts';
 import type { AgentCache } from './agent-cache.ts';
@@ -12,12 +13,18 @@ export class AgentService {
   readonly #revocations: RevocationService;
   readonly #cache: AgentCache;
   readonly #allowInsecureJwksUri: boolean;
+  readonly #audit: AuditSink;
 
-  constructor(deps: { store: AgentStore; revocations: RevocationService; cache: AgentCache; allowInsecureJwksUri: boolean }) {
+  constructor(deps: { store: AgentStore; revocations: RevocationService; cache: AgentCache; allowInsecureJwksUri: boolean; audit: AuditSink }) {
     this.#store = deps.store;
     this.#revocations = deps.revocations;
     this.#cache = deps.cache;
     this.#allowInsecureJwksUri = deps.allowInsecureJwksUri;
+    this.#audit = deps.audit;
+  }
+
+  #record(tenant: Tenant, type: string, agent: Pick<Agent, 'id' | 'name' | 'agentClass'>, extra: Record<string, unknown> = {}): Promise<void> {
+    return this.#audit.record({ orgId: tenant.orgId, type, data: { app: tenant.appId, agent: agent.id, agent_name: agent.name, agent_class: agent.agentClass, ...extra } });
   }
 
   /** Validates untrusted input and registers the agent; returns it with its new client_id. */
@@ -45,6 +52,7 @@ export class AgentService {
       ...(jwksUri ? { jwksUri } : {}),
     });
     await this.#cache.invalidate(agent.id); // a lookup of this id may have cached "unknown"
+    await this.#record(tenant, 'agent.created', agent, { scopes: agent.scopes });
     return agent;
   }
 
@@ -68,6 +76,7 @@ export class AgentService {
     if (!agent) throw new NotFound(`no agent with client_id "${id}"`);
     await this.#revocations.revokeAgent(tenant.orgId, id, this.#cache.maxAgeMs);
     await this.#cache.invalidate(id);
+    await this.#record(tenant, 'agent.disabled', agent, { revoked: 'every token of the agent and of its delegation chains' });
     return agent;
   }
 
@@ -76,15 +85,17 @@ export class AgentService {
     const agent = await this.#store.setStatus(tenant, id, 'active');
     if (!agent) throw new NotFound(`no agent with client_id "${id}"`);
     await this.#cache.invalidate(id);
+    await this.#record(tenant, 'agent.enabled', agent);
     return agent;
   }
 
   /** Deletes the agent and revokes every token it holds. */
   async delete(tenant: Tenant, id: string): Promise<void> {
-    await this.get(tenant, id);
+    const agent = await this.get(tenant, id);
     // Revoke first: if the delete then fails, the tokens are dead anyway (fail closed).
     await this.#revocations.revokeAgent(tenant.orgId, id, this.#cache.maxAgeMs);
     if (!(await this.#store.delete(tenant, id))) throw new NotFound(`no agent with client_id "${id}"`);
     await this.#cache.invalidate(id);
+    await this.#record(tenant, 'agent.deleted', agent, { revoked: 'every token of the agent and of its delegation chains' });
   }
 }

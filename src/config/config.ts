@@ -25,6 +25,16 @@ export interface AlterConfig {
   http: { bodyLimitBytes: number };
   maintenanceIntervalMs: number;
   policy: PolicySourceConfig;
+  audit: {
+    /** A signed checkpoint after this many entries in an org's chain… */
+    checkpointEvery: number;
+    /** …or this often, whichever comes first. */
+    checkpointIntervalMs: number;
+    /** How often the whole log is verified (a broken chain raises audit.tamper_detected). */
+    verifyIntervalMs: number;
+    /** YAML file configuring the SIEM exporters. */
+    exportersFile?: string;
+  };
   /** How often a node re-reads the active policy revision from the store (missed bus messages). */
   policySyncIntervalMs: number;
   /** Accept `http:` agent `jwks_uri`s (loopback development only). */

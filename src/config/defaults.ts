@@ -29,6 +29,10 @@ export const DEFAULTS = {
   policyGitPath: 'policy.yaml',
   /** Nodes re-read the active policy revision from the store this often (bus messages may be lost). */
   policySyncIntervalMs: 15_000,
+  /** Audit checkpoints: every 1000 entries or every minute; full verification every hour. */
+  auditCheckpointEvery: 1000,
+  auditCheckpointIntervalMs: 60_000,
+  auditVerifyIntervalMs: 3_600_000,
   /** How often maintenance (purges, key reload) runs. */
   maintenanceIntervalMs: 60_000,
 } as const;

@@ -27,12 +27,17 @@ interface FileSettings {
   policyGitBranch?: string;
   policyGitPath?: string;
   policyPoll?: string | number;
+  auditCheckpointEvery?: number;
+  auditCheckpointInterval?: string | number;
+  auditVerifyInterval?: string | number;
+  auditExporters?: string;
 }
 
 const FILE_KEYS = new Set<keyof FileSettings>([
   'port', 'host', 'issuer', 'dataDir', 'databaseUrl', 'redisUrl', 'logLevel', 'trustProxy',
   'tokenTtl', 'signingAlg', 'audiences', 'allowInsecureJwksUri',
   'policy', 'policyGitUrl', 'policyGitBranch', 'policyGitPath', 'policyPoll',
+  'auditCheckpointEvery', 'auditCheckpointInterval', 'auditVerifyInterval', 'auditExporters',
 ]);
 
 function readFile(env: Env): { settings: FileSettings; path?: string } {
@@ -133,6 +138,30 @@ function loadPolicySource(env: Env, file: FileSettings, dataDir: string): Policy
   };
 }
 
+function durationMs(name: string, raw: unknown, fallbackMs: number, minSeconds: number): number {
+  if (raw === undefined) return fallbackMs;
+  const seconds = parseDurationSeconds(raw as string | number);
+  if (seconds === undefined || seconds < minSeconds) {
+    throw new ConfigError(name, `must be a duration of at least ${minSeconds}s such as 30s, 5m or 1h, got "${String(raw)}"`);
+  }
+  return seconds * 1000;
+}
+
+function loadAudit(env: Env, file: FileSettings): AlterConfig['audit'] {
+  const everyRaw = pick(env.ALTER_AUDIT_CHECKPOINT_EVERY, file.auditCheckpointEvery);
+  const every = everyRaw === undefined ? DEFAULTS.auditCheckpointEvery : Number(everyRaw);
+  if (!Number.isInteger(every) || every < 1 || every > 1_000_000) {
+    throw new ConfigError('ALTER_AUDIT_CHECKPOINT_EVERY', `must be a number of entries from 1 to 1000000, got "${String(everyRaw)}"`);
+  }
+  const exporters = pick(env.ALTER_AUDIT_EXPORTERS, file.auditExporters);
+  return {
+    checkpointEvery: every,
+    checkpointIntervalMs: durationMs('ALTER_AUDIT_CHECKPOINT_INTERVAL', pick(env.ALTER_AUDIT_CHECKPOINT_INTERVAL, file.auditCheckpointInterval), DEFAULTS.auditCheckpointIntervalMs, 1),
+    verifyIntervalMs: durationMs('ALTER_AUDIT_VERIFY_INTERVAL', pick(env.ALTER_AUDIT_VERIFY_INTERVAL, file.auditVerifyInterval), DEFAULTS.auditVerifyIntervalMs, 10),
+    ...(exporters === undefined ? {} : { exportersFile: String(exporters) }),
+  };
+}
+
 /**
  * Builds the configuration from the environment and an optional YAML file (environment wins).
  * Any bad value throws {@link ConfigError} naming the setting, so start-up stops with a clear
@@ -209,6 +238,7 @@ export function loadConfig(env: Env = process.env): AlterConfig {
     maintenanceIntervalMs: DEFAULTS.maintenanceIntervalMs,
     policy: loadPolicySource(env, file, dataDir),
     policySyncIntervalMs: DEFAULTS.policySyncIntervalMs,
+    audit: loadAudit(env, file),
     allowInsecureJwksUri: parseBool('ALTER_ALLOW_INSECURE_JWKS_URI', pick(env.ALTER_ALLOW_INSECURE_JWKS_URI, file.allowInsecureJwksUri) ?? false),
   };
 }

@@ -1,5 +1,6 @@
 import type { AgentCache } from '../agents/agent-cache.ts';
 import type { AccessTokenSigner } from '../keys/access-token-signer.ts';
+import type { IdentifierHmac } from '../audit/identifier-hmac.ts';
 import type { AuditSink } from '../ports/audit.ts';
 import type { Agent, DelegationCounterStore } from '../ports/store.ts';
 import type { CompiledPolicy, PolicyDecision, PolicyRequest } from '../policy/types.ts';
@@ -8,6 +9,13 @@ import { depthOf, pushActor, type ActClaim } from './act-claim.ts';
 import { parseExchangeParams, type ExchangeParams, type RawExchangeParams } from './exchange-request.ts';
 import { resolveSubject, type Subject, type SubjectDeps } from './subject.ts';
 import { TOKEN_EXCHANGE_GRANT, TokenType } from './token-types.ts';
+
+/** Where the request came from, for the audit trail. */
+export interface ExchangeContext {
+  requestId?: string;
+  /** `performance.now()` when the request arrived. */
+  startedAt: number;
+}
 
 /** The token response (RFC 8693 §2.2.1). */
 export interface ExchangeResponse {
@@ -21,6 +29,8 @@ export interface ExchangeResponse {
 
 export interface ExchangeDeps extends SubjectDeps {
   agents: AgentCache;
+  /** Token ids go into audit events only as HMACs. */
+  hmac: IdentifierHmac;
   policy: { current(): CompiledPolicy };
   signer: AccessTokenSigner;
   delegations: DelegationCounterStore;
@@ -30,6 +40,7 @@ export interface ExchangeDeps extends SubjectDeps {
 /** Everything the steps learn about one request, in the order they learn it. */
 interface Exchange {
   actor: Agent;
+  context: ExchangeContext;
   params: ExchangeParams;
   policy: CompiledPolicy;
   now: Date;
@@ -45,21 +56,38 @@ type Step = (deps: ExchangeDeps, x: Exchange) => Promise<void> | void;
 
 const epoch = (date: Date): number => Math.floor(date.getTime() / 1000);
 
+/** The audit event members every exchange decision shares (docs/audit.md). */
+function auditFacts(x: Exchange): Record<string, unknown> {
+  const subject = x.subject;
+  return {
+    grant_type: TOKEN_EXCHANGE_GRANT,
+    app: x.actor.appId,
+    agent: x.actor.id,
+    agent_class: x.actor.agentClass,
+    ...(x.act ? { act: x.act } : {}),
+    ...(subject?.kind === 'connection' || subject?.connectionId ? { end_user: subject.sub } : {}),
+    ...(subject?.connectionId ? { connection_id: subject.connectionId } : {}),
+    ...(x.provider ? { provider: x.provider } : {}),
+    run: { ...subject?.run, ...x.params.run },
+    ...(x.context.requestId ? { request_id: x.context.requestId } : {}),
+  };
+}
+
+function latency(x: Exchange): number {
+  return Math.round((performance.now() - x.context.startedAt) * 10) / 10;
+}
+
 /** Records a delegation refusal (a policy violation like any other) and returns the error to throw. */
 async function delegationRefused(deps: ExchangeDeps, x: Exchange, rule: string, text: string): Promise<AccessDenied> {
   await deps.audit.record({
     orgId: x.actor.orgId,
     type: 'policy.deny',
     data: {
-      grant_type: TOKEN_EXCHANGE_GRANT,
-      agent: x.actor.id,
-      agent_class: x.actor.agentClass,
-      provider: x.provider,
-      requested: x.scopes,
-      rule,
-      reason: text,
-      policy_revision: x.policy.revision,
-      ...(x.act ? { act: x.act } : {}),
+      ...auditFacts(x),
+      decision: 'deny',
+      scopes: { requested: x.scopes ?? [] },
+      policy: { revision: x.policy.revision, rule, reason: text },
+      result: { status: 400, error: 'access_denied', latency_ms: latency(x) },
     },
   });
   return new AccessDenied(`delegation refused by ${rule}: ${text}`);
@@ -158,28 +186,22 @@ async function evaluatePolicy(deps: ExchangeDeps, x: Exchange): Promise<void> {
   const decision = x.policy.evaluate(request);
   x.decision = decision;
   if (decision.effect === 'allow') return;
+  const denied = decision.effect === 'deny';
+  const error = denied ? (decision.denial === 'no-scope-left' ? 'invalid_scope' : 'access_denied') : undefined;
   await deps.audit.record({
     orgId: x.actor.orgId,
     type: `policy.${decision.effect}`,
     data: {
-      grant_type: TOKEN_EXCHANGE_GRANT,
-      agent: x.actor.id,
-      agent_class: x.actor.agentClass,
-      provider: request.provider,
-      requested: request.scopes,
-      granted: decision.scopes,
-      removed: decision.removed,
-      rule: decision.ruleId,
-      reason: decision.reason,
-      policy_revision: decision.revision,
-      ...(x.act ? { act: x.act } : {}),
-      ...(x.subject!.connectionId ? { connection_id: x.subject!.connectionId } : {}),
-      run: request.run,
+      ...auditFacts(x),
+      decision: decision.effect,
+      scopes: { requested: request.scopes, granted: decision.scopes, removed: decision.removed },
+      policy: { revision: decision.revision, rule: decision.ruleId, reason: decision.reason },
+      ...(denied ? { result: { status: 400, error, latency_ms: latency(x) } } : {}),
     },
   });
-  if (decision.effect === 'deny') {
+  if (denied) {
     const text = `policy ${decision.denial === 'no-allow' ? 'default deny' : `rule "${decision.ruleId}"`}: ${decision.reason}`;
-    throw decision.denial === 'no-scope-left' ? new InvalidScope(text) : new AccessDenied(text);
+    throw error === 'invalid_scope' ? new InvalidScope(text) : new AccessDenied(text);
   }
 }
 
@@ -211,8 +233,8 @@ export class TokenExchangeService {
     this.#deps = deps;
   }
 
-  async exchange(actor: Agent, raw: RawExchangeParams): Promise<ExchangeResponse> {
-    const x: Exchange = { actor, params: parseExchangeParams(raw), policy: this.#deps.policy.current(), now: new Date() };
+  async exchange(actor: Agent, raw: RawExchangeParams, context: ExchangeContext = { startedAt: performance.now() }): Promise<ExchangeResponse> {
+    const x: Exchange = { actor, context, params: parseExchangeParams(raw), policy: this.#deps.policy.current(), now: new Date() };
     for (const step of STEPS) await step(this.#deps, x);
 
     const subject = x.subject!;
@@ -235,6 +257,20 @@ export class TokenExchangeService {
       },
       ttl,
     );
+    // fail closed: no token leaves without its audit record
+    await this.#deps.audit.record({
+      orgId: actor.orgId,
+      type: 'token.issued',
+      data: {
+        ...auditFacts(x),
+        decision: decision.effect,
+        jti: this.#deps.hmac.of(signed.jti),
+        scopes: { requested: x.scopes, granted: decision.scopes },
+        ttl: signed.exp - signed.iat,
+        policy: { revision: decision.revision, rule: decision.ruleId },
+        result: { status: 200, latency_ms: latency(x) },
+      },
+    });
     const requested = x.params.scopes;
     const sameScope = requested !== undefined && requested.length === decision.scopes.length && requested.every((s) => decision.scopes.includes(s));
     return {

@@ -1,5 +1,5 @@
 import type { JWK } from 'jose';
-import type { AuditEventStore } from './audit.ts';
+import type { AuditLogStore, ExportCursorStore } from './audit.ts';
 
 /**
  * Storage port. Core services and the oidc-provider bridge depend on these interfaces only;
@@ -244,7 +244,8 @@ export interface Store {
   readonly connections: ConnectionStore;
   readonly policies: PolicyRevisionStore;
   readonly delegations: DelegationCounterStore;
-  readonly audit: AuditEventStore;
+  readonly audit: AuditLogStore;
+  readonly exportCursors: ExportCursorStore;
   /** Applies pending versioned migrations under a lock (safe when several nodes start at once). */
   migrate(): Promise<void>;
   ping(): Promise<void>;

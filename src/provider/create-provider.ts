@@ -1,6 +1,7 @@
 import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
 import type { AlterConfig } from '../config/config.ts';
 import type { AgentCache } from '../agents/agent-cache.ts';
+import type { AuditService } from '../audit/audit-service.ts';
 import type { TokenExchangeService } from '../exchange/exchange-service.ts';
 import type { SigningKeyService } from '../keys/signing-key-service.ts';
 import type { Store } from '../ports/store.ts';
@@ -12,6 +13,7 @@ import { handleStructuredTokens, useAtomicReplayDetection } from './internals.ts
 import { providerConfiguration } from './provider-configuration.ts';
 import { createStructuredTokenHandler } from './structured-tokens.ts';
 import { registerTokenExchangeGrant } from './token-exchange-grant.ts';
+import { auditTokenEndpoint } from './audit-token-endpoint.ts';
 
 export interface ProviderDeps {
   config: AlterConfig;
@@ -21,7 +23,10 @@ export interface ProviderDeps {
   revocations: RevocationService;
   verifier: AccessTokenVerifier;
   exchange: TokenExchangeService;
+  audit: AuditService;
   cookieKeys: string[];
+  /** Org of refused requests from unknown clients. */
+  defaultOrgId: string;
   log: Logger;
 }
 
@@ -56,7 +61,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   provider.proxy = config.trustProxy;
 
   useAtomicReplayDetection(provider, deps.store.oidc);
-  handleStructuredTokens(provider, createStructuredTokenHandler(deps));
+  handleStructuredTokens(provider, createStructuredTokenHandler({ ...deps, hmac: deps.audit.hmac }));
   registerTokenExchangeGrant(provider, { exchange: deps.exchange, agents: deps.agentCache });
 
   // invalid_client answers carry only "client authentication failed"; say what failed (the
@@ -74,6 +79,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       ctx.body = err.toJSON();
     }
   });
+
+  auditTokenEndpoint(provider, { audit: deps.audit, hmac: deps.audit.hmac, defaultOrgId: deps.defaultOrgId });
 
   for (const event of ['grant.error', 'introspection.error', 'revocation.error', 'jwks.error', 'discovery.error'] as const) {
     (provider as unknown as NodeJS.EventEmitter).on(event, (ctx: KoaContextWithOIDC, err: OidcError) => {

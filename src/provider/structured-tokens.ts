@@ -1,5 +1,7 @@
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import type { IdentifierHmac } from '../audit/identifier-hmac.ts';
 import { chainAgentsOf } from '../exchange/token-chain.ts';
+import type { AuditSink } from '../ports/audit.ts';
 import type { RevocationService } from '../revocation/revocation-service.ts';
 import { looksLikeJwt, type AccessTokenVerifier } from './access-token-verifier.ts';
 import type { StructuredTokenHandler } from './internals.ts';
@@ -12,6 +14,8 @@ import type { StructuredTokenHandler } from './internals.ts';
 export function createStructuredTokenHandler(deps: {
   verifier: AccessTokenVerifier;
   revocations: RevocationService;
+  audit: AuditSink;
+  hmac: IdentifierHmac;
 }): StructuredTokenHandler {
   return async function structuredTokens(ctx: KoaContextWithOIDC, next: () => Promise<void>) {
     const token = ctx.oidc.params?.token;
@@ -41,5 +45,17 @@ export function createStructuredTokenHandler(deps: {
     }
     const orgId = (client as unknown as { org_id?: string }).org_id ?? 'unknown';
     await deps.revocations.revokeToken(orgId, claims.jti, claims.exp);
+    const requestId = ctx.response.get('X-Request-Id') || undefined;
+    await deps.audit.record({
+      orgId,
+      type: 'token.revoked',
+      data: {
+        app: (client as unknown as { app_id?: string }).app_id,
+        agent: claims.client_id,
+        jti: deps.hmac.of(claims.jti),
+        ...(claims.act ? { act: claims.act } : {}),
+        ...(requestId ? { request_id: requestId } : {}),
+      },
+    });
   };
 }

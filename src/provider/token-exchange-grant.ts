@@ -21,10 +21,12 @@ function toOidcError(err: AlterError): Error {
  */
 export function registerTokenExchangeGrant(provider: Provider, deps: { exchange: TokenExchangeService; agents: AgentCache }): void {
   async function tokenExchangeHandler(ctx: KoaContextWithOIDC): Promise<void> {
+    const startedAt = performance.now();
+    const requestId = ctx.response.get('X-Request-Id') || undefined;
     const actor = await deps.agents.findById(ctx.oidc.client!.clientId);
     if (!actor || actor.status !== 'active') throw new errors.InvalidClient('client authentication failed: the agent is disabled or deleted');
     try {
-      ctx.body = await deps.exchange.exchange(actor, ctx.oidc.params as RawExchangeParams);
+      ctx.body = await deps.exchange.exchange(actor, ctx.oidc.params as RawExchangeParams, { startedAt, ...(requestId ? { requestId } : {}) });
     } catch (err) {
       if (err instanceof AlterError && !(err instanceof ServiceUnavailable)) throw toOidcError(err);
       throw err;

@@ -100,9 +100,8 @@ describe('policy hot reload on two production nodes', () => {
       const client = new pg.Client({ connectionString: db.url });
       await client.connect();
       try {
-        return (await client.query<{ event: { origin: string; issues: Array<{ line?: number; message: string }> } }>(
-          "SELECT event FROM audit_events WHERE type = 'policy.rejected' ORDER BY id",
-        )).rows;
+        const { rows } = await client.query<{ event: string }>("SELECT event FROM audit_log WHERE type = 'policy.rejected' ORDER BY seq");
+        return rows.map((r) => ({ event: JSON.parse(r.event) as { origin: string; issues: Array<{ line?: number; message: string }> } }));
       } finally {
         await client.end();
       }

@@ -56,6 +56,7 @@ describe('loadConfig defaults', () => {
       maintenanceIntervalMs: 60_000,
       policy: { kind: 'file', path: 'data/policy.yaml', seed: true, pollIntervalMs: 5000 },
       policySyncIntervalMs: 15_000,
+      audit: { checkpointEvery: 1000, checkpointIntervalMs: 60_000, verifyIntervalMs: 3_600_000 },
       allowInsecureJwksUri: false,
     });
   });
@@ -104,6 +105,10 @@ describe('loadConfig environment overrides', () => {
       ALTER_ALLOW_INSECURE_JWKS_URI: '1',
       ALTER_POLICY: '/etc/alter/policy.yaml',
       ALTER_POLICY_POLL: '2s',
+      ALTER_AUDIT_CHECKPOINT_EVERY: '50',
+      ALTER_AUDIT_CHECKPOINT_INTERVAL: '10s',
+      ALTER_AUDIT_VERIFY_INTERVAL: '10m',
+      ALTER_AUDIT_EXPORTERS: '/etc/alter/exporters.yaml',
     });
     expect(config).toEqual({
       port: 3000,
@@ -127,6 +132,7 @@ describe('loadConfig environment overrides', () => {
       maintenanceIntervalMs: 60_000,
       policy: { kind: 'file', path: '/etc/alter/policy.yaml', seed: false, pollIntervalMs: 2000 },
       policySyncIntervalMs: 15_000,
+      audit: { checkpointEvery: 50, checkpointIntervalMs: 10_000, verifyIntervalMs: 600_000, exportersFile: '/etc/alter/exporters.yaml' },
       allowInsecureJwksUri: true,
     });
   });
@@ -275,6 +281,8 @@ describe('bad values throw ConfigError naming the setting', () => {
     ['PORT in hex', { PORT: '0x1F90' }, 'PORT'],
     ['both a policy file and a git policy', { ALTER_POLICY: 'p.yaml', ALTER_POLICY_GIT_URL: 'https://git.example.com/p.git' }, 'ALTER_POLICY'],
     ['ALTER_POLICY_POLL above a minute', { ALTER_POLICY_POLL: '5m' }, 'ALTER_POLICY_POLL'],
+    ['ALTER_AUDIT_CHECKPOINT_EVERY zero', { ALTER_AUDIT_CHECKPOINT_EVERY: '0' }, 'ALTER_AUDIT_CHECKPOINT_EVERY'],
+    ['ALTER_AUDIT_VERIFY_INTERVAL too short', { ALTER_AUDIT_VERIFY_INTERVAL: '1s' }, 'ALTER_AUDIT_VERIFY_INTERVAL'],
     ['ALTER_POLICY_POLL not a duration', { ALTER_POLICY_POLL: 'often' }, 'ALTER_POLICY_POLL'],
     ['ALTER_POLICY_GIT_URL not a git URL', { ALTER_POLICY_GIT_URL: 'policies' }, 'ALTER_POLICY_GIT_URL'],
     ['ALTER_POLICY_GIT_PATH outside the repository', { ALTER_POLICY_GIT_URL: 'https://git.example.com/p.git', ALTER_POLICY_GIT_PATH: '../etc/passwd' }, 'ALTER_POLICY_GIT_PATH'],

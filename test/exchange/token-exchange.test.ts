@@ -8,6 +8,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { TOKEN_EXCHANGE_GRANT, TokenType } from '../../src/exchange/token-types.ts';
 import { ASSERTION_TYPE, clientAssertion, registerAgent, type TestAgent } from '../helpers/agents.ts';
+import { auditEvents } from '../helpers/audit.ts';
 import { discover } from '../helpers/oidc-client.ts';
 import { startTestServer, type Profile, type TestServer } from '../helpers/server.ts';
 
@@ -152,17 +153,22 @@ describe.each<Profile>(['embedded', 'production'])('token exchange (RFC 8693) wi
       task: 'triage issues',
       policy_rev: srv.app.policy.current().revision,
     });
-    const events = await srv.app.store.audit.list(srv.app.tenant.orgId, { type: 'policy.downgrade', limit: 100 });
-    expect(events.at(-1)?.data).toMatchObject({
+    const events = await auditEvents(srv, 'policy.downgrade');
+    expect(events.at(-1)).toMatchObject({
+      type: 'policy.downgrade',
+      decision: 'downgrade',
       agent: parent.agent.clientId,
+      agent_class: 'data-reader',
+      end_user: 'user-42',
       provider: 'github',
-      requested: ['repo:write'],
-      granted: ['repo:read'],
-      removed: ['repo:write'],
-      rule: 'readers-never-write',
+      scopes: { requested: ['repo:write'], granted: ['repo:read'], removed: ['repo:write'] },
+      policy: { rule: 'readers-never-write', revision: srv.app.policy.current().revision },
       run: { run_id: 'run-1', task: 'triage issues' },
       connection_id: con,
     });
+    const issued = (await auditEvents(srv, 'token.issued')).find((e) => e.jti === srv.app.audit.hmac.of(String(claims.jti)));
+    expect(issued).toMatchObject({ decision: 'downgrade', ttl: 3600 * 4, scopes: { requested: ['repo:write'], granted: ['repo:read'] }, result: { status: 200 } });
+    expect(JSON.stringify(issued)).not.toContain(res.access_token.split('.')[2]!);
   });
 
   test('the response omits scope when it equals the request, and expires_in follows the policy TTL', async () => {
@@ -177,8 +183,8 @@ describe.each<Profile>(['embedded', 'production'])('token exchange (RFC 8693) wi
     const err = await exchange(parent, { subject_token: con, subject_token_type: TokenType.connection, audience: 'stripe' }).catch((e: unknown) => e);
     expect(err).toMatchObject({ error: 'access_denied', status: 400 });
     expect((err as { error_description: string }).error_description).toMatch(/rule "no-payments"/);
-    const events = await srv.app.store.audit.list(srv.app.tenant.orgId, { type: 'policy.deny', limit: 1000 });
-    expect(events.some((e) => e.data.rule === 'no-payments' && e.data.agent === parent.agent.clientId)).toBe(true);
+    const events = await auditEvents(srv, 'policy.deny');
+    expect(events.some((e) => (e.policy as { rule: string }).rule === 'no-payments' && e.agent === parent.agent.clientId)).toBe(true);
   });
 
   test('outside its time window a rule does not apply: default deny; inside it does', async () => {

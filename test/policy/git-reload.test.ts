@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
+import { auditEvents } from '../helpers/audit.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 /**
@@ -57,10 +58,9 @@ test('follows the branch: a new commit applies, a broken one is rejected and the
   await vi.waitFor(() => expect(policyService.current().revision).toBe(sha256(policy('deny'))), { timeout: 30_000, interval: 100 });
 
   await commit(policy('permit'));
-  const rejected = async () => srv.app.store.audit.list(srv.app.tenant.orgId, { type: 'policy.rejected', limit: 10 });
-  await vi.waitFor(async () => expect(await rejected()).toHaveLength(1), { timeout: 30_000, interval: 100 });
-  expect((await rejected())[0]!.data).toMatchObject({ kept_revision: sha256(policy('deny')) });
+  await vi.waitFor(async () => expect(await auditEvents(srv, 'policy.rejected')).toHaveLength(1), { timeout: 30_000, interval: 100 });
+  expect((await auditEvents(srv, 'policy.rejected'))[0]).toMatchObject({ kept_revision: sha256(policy('deny')) });
   expect(policyService.current().revision).toBe(sha256(policy('deny')));
-  const activated = await srv.app.store.audit.list(srv.app.tenant.orgId, { type: 'policy.activated', limit: 10 });
-  expect(activated.map((e) => e.data.revision)).toEqual([sha256(policy('deny'))]);
+  const activated = await auditEvents(srv, 'policy.activated');
+  expect(activated.map((e) => e.revision)).toEqual([sha256(policy('deny'))]);
 }, 90_000);

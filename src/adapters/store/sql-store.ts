@@ -2,9 +2,10 @@ import type { SqlDatabase } from '../../ports/sql.ts';
 import type { Store } from '../../ports/store.ts';
 import { createAdminKeyRepository } from './sql/admin-key-repository.ts';
 import { createAgentRepository } from './sql/agent-repository.ts';
-import { createAuditEventRepository } from './sql/audit-event-repository.ts';
+import { createAuditLogRepository } from './sql/audit-log-repository.ts';
 import { createConnectionRepository } from './sql/connection-repository.ts';
 import { createDelegationCounterRepository } from './sql/delegation-counter-repository.ts';
+import { createExportCursorRepository } from './sql/export-cursor-repository.ts';
 import { createPolicyRevisionRepository } from './sql/policy-revision-repository.ts';
 import { runMigrations } from './sql/migrations.ts';
 import { createOidcModelRepository } from './sql/oidc-model-repository.ts';
@@ -30,7 +31,8 @@ export function createSqlStore(db: SqlDatabase): Store {
     connections: createConnectionRepository(db),
     policies: createPolicyRevisionRepository(db),
     delegations: createDelegationCounterRepository(db),
-    audit: createAuditEventRepository(db),
+    audit: createAuditLogRepository(db),
+    exportCursors: createExportCursorRepository(db),
     async migrate() {
       await runMigrations(db);
     },

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe } from 'vitest';
 import { describeAgents } from './agent-cases.ts';
+import { describeAuditLog } from './audit-cases.ts';
 import type { OpenedStore } from './context.ts';
 import { describeExchangeTables } from './exchange-cases.ts';
 import { describeOidcModels } from './oidc-cases.ts';
@@ -33,5 +34,6 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
     describeSigningKeys(ctx);
     describeRevocations(ctx);
     describeExchangeTables(ctx);
+    describeAuditLog(ctx);
   });
 }

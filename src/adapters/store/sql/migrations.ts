@@ -2,6 +2,7 @@ import type { SqlDatabase } from '../../../ports/sql.ts';
 import { ADVISORY_LOCK } from './locks.ts';
 import { SCHEMA_V1 } from './schema-v1.ts';
 import { SCHEMA_V2 } from './schema-v2.ts';
+import { SCHEMA_V3 } from './schema-v3.ts';
 
 /** One versioned schema change. Applied once, in `version` order, never edited afterwards. */
 export interface Migration {
@@ -15,6 +16,7 @@ export interface Migration {
 export const migrations: readonly Migration[] = [
   { version: 1, name: 'initial schema', sql: SCHEMA_V1 },
   { version: 2, name: 'token exchange and policy', sql: SCHEMA_V2 },
+  { version: 3, name: 'tamper-evident audit log', sql: SCHEMA_V3 },
 ];
 
 /**

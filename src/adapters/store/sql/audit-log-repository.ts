@@ -1,0 +1,138 @@
+import type { AuditCheckpoint, AuditEntry, AuditHead, AuditLogStore, AuditQuery } from '../../../ports/audit.ts';
+import type { SqlDatabase } from '../../../ports/sql.ts';
+
+/** The hash a new chain starts from: 32 zero bytes, hex (the same as src/audit/chain-hash.ts). */
+const GENESIS_HASH = '0'.repeat(64);
+
+interface EntryRow {
+  org_id: string;
+  seq: number;
+  occurred_at: Date;
+  type: string;
+  app_id: string | null;
+  agent_id: string | null;
+  run_id: string | null;
+  end_user: string | null;
+  provider: string | null;
+  event: string;
+  leaf_hash: string;
+  prev_hash: string;
+  entry_hash: string;
+}
+
+const COLUMNS = 'org_id, seq, occurred_at, type, app_id, agent_id, run_id, end_user, provider, event, leaf_hash, prev_hash, entry_hash';
+
+function toEntry(row: EntryRow): AuditEntry {
+  return {
+    orgId: row.org_id,
+    seq: Number(row.seq),
+    occurredAt: row.occurred_at,
+    type: row.type,
+    ...(row.app_id === null ? {} : { appId: row.app_id }),
+    ...(row.agent_id === null ? {} : { agentId: row.agent_id }),
+    ...(row.run_id === null ? {} : { runId: row.run_id }),
+    ...(row.end_user === null ? {} : { endUser: row.end_user }),
+    ...(row.provider === null ? {} : { provider: row.provider }),
+    event: row.event,
+    leafHash: row.leaf_hash,
+    prevHash: row.prev_hash,
+    entryHash: row.entry_hash,
+  };
+}
+
+interface CheckpointRow {
+  org_id: string;
+  seq: number;
+  head_hash: string;
+  note: string;
+  created_at: Date;
+}
+
+const CHECKPOINT_COLUMNS = 'org_id, seq, head_hash, note, created_at';
+
+function toCheckpoint(r: CheckpointRow): AuditCheckpoint {
+  return { orgId: r.org_id, seq: Number(r.seq), headHash: r.head_hash, note: r.note, createdAt: r.created_at };
+}
+
+/** Parameter list of a multi-row INSERT: ($1, …, $13), ($14, …), … */
+function placeholders(rows: number, columns: number): string {
+  return Array.from({ length: rows }, (_, r) => `(${Array.from({ length: columns }, (_, c) => `$${r * columns + c + 1}`).join(', ')})`).join(', ');
+}
+
+/**
+ * The append-only, per-org hash chain. Appends lock the org's head row (`SELECT … FOR UPDATE`)
+ * for the whole transaction, so two writers on two nodes can never interleave: the next one
+ * sees the head the previous one committed.
+ */
+export function createAuditLogRepository(db: SqlDatabase): AuditLogStore {
+  return {
+    async append(orgId, build) {
+      return db.transaction(async (tx) => {
+        await tx.query('INSERT INTO audit_heads (org_id, seq, entry_hash) VALUES ($1, 0, $2) ON CONFLICT (org_id) DO NOTHING', [orgId, GENESIS_HASH]);
+        const rows = await tx.query<{ seq: number; entry_hash: string }>('SELECT seq, entry_hash FROM audit_heads WHERE org_id = $1 FOR UPDATE', [orgId]);
+        const head: AuditHead = { orgId, seq: Number(rows[0]!.seq), entryHash: rows[0]!.entry_hash };
+        const entries = build(head);
+        if (entries.length === 0) return head;
+        const params: unknown[] = [];
+        for (const e of entries) {
+          params.push(e.orgId, e.seq, e.occurredAt, e.type, e.appId ?? null, e.agentId ?? null, e.runId ?? null, e.endUser ?? null, e.provider ?? null, e.event, e.leafHash, e.prevHash, e.entryHash);
+        }
+        await tx.query(`INSERT INTO audit_log (${COLUMNS}) VALUES ${placeholders(entries.length, 13)}`, params);
+        const last = entries.at(-1)!;
+        await tx.query('UPDATE audit_heads SET seq = $2, entry_hash = $3 WHERE org_id = $1', [orgId, last.seq, last.entryHash]);
+        return { orgId, seq: last.seq, entryHash: last.entryHash };
+      });
+    },
+
+    async head(orgId) {
+      const rows = await db.query<{ seq: number; entry_hash: string }>('SELECT seq, entry_hash FROM audit_heads WHERE org_id = $1', [orgId]);
+      return rows[0] ? { orgId, seq: Number(rows[0].seq), entryHash: rows[0].entry_hash } : undefined;
+    },
+
+    async heads() {
+      const rows = await db.query<{ org_id: string; seq: number; entry_hash: string }>('SELECT org_id, seq, entry_hash FROM audit_heads ORDER BY org_id');
+      return rows.map((r) => ({ orgId: r.org_id, seq: Number(r.seq), entryHash: r.entry_hash }));
+    },
+
+    async read(orgId, afterSeq, limit) {
+      const rows = await db.query<EntryRow>(
+        `SELECT ${COLUMNS} FROM audit_log WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+        [orgId, afterSeq, limit],
+      );
+      return rows.map(toEntry);
+    },
+
+    async query(orgId, q: AuditQuery) {
+      const rows = await db.query<EntryRow>(
+        `SELECT ${COLUMNS} FROM audit_log
+          WHERE org_id = $1 AND seq > $2
+            AND ($3::text IS NULL OR type = $3)
+            AND ($4::text IS NULL OR agent_id = $4)
+            AND ($5::text IS NULL OR run_id = $5)
+            AND ($6::text IS NULL OR end_user = $6)
+            AND ($7::text IS NULL OR provider = $7)
+            AND ($8::timestamptz IS NULL OR occurred_at >= $8)
+            AND ($9::timestamptz IS NULL OR occurred_at < $9)
+          ORDER BY seq LIMIT $10`,
+        [orgId, q.afterSeq ?? 0, q.type ?? null, q.agentId ?? null, q.runId ?? null, q.endUser ?? null, q.provider ?? null, q.from ?? null, q.to ?? null, q.limit],
+      );
+      return rows.map(toEntry);
+    },
+
+    async addCheckpoint(cp) {
+      await db.query('INSERT INTO audit_checkpoints (org_id, seq, head_hash, note) VALUES ($1, $2, $3, $4) ON CONFLICT (org_id, seq) DO NOTHING', [
+        cp.orgId, cp.seq, cp.headHash, cp.note,
+      ]);
+    },
+
+    async checkpoints(orgId): Promise<AuditCheckpoint[]> {
+      const rows = await db.query<CheckpointRow>(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE org_id = $1 ORDER BY seq`, [orgId]);
+      return rows.map(toCheckpoint);
+    },
+
+    async latestCheckpoint(orgId) {
+      const rows = await db.query<CheckpointRow>(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE org_id = $1 ORDER BY seq DESC LIMIT 1`, [orgId]);
+      return rows[0] ? toCheckpoint(rows[0]) : undefined;
+    },
+  };
+}

@@ -1,0 +1,85 @@
+import type { AuditEntry, AuditEventInput, AuditHead, AuditLogStore, AuditSink } from '../ports/audit.ts';
+import { ServiceUnavailable } from '../shared/errors.ts';
+import { canonicalEvent, indexFields } from './audit-event.ts';
+import { entryHash, leafHash } from './chain-hash.ts';
+
+/** Largest number of events one append transaction carries. */
+const MAX_BATCH = 500;
+
+interface Pending {
+  event: AuditEventInput;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/** Chains `events` onto `head`: seq, leaf and entry hashes, in order. */
+export function chainEntries(head: AuditHead, events: readonly AuditEventInput[]): AuditEntry[] {
+  let prev = head.entryHash;
+  let seq = head.seq;
+  return events.map((event) => {
+    seq += 1;
+    const occurredAt = event.occurredAt ?? new Date();
+    const text = canonicalEvent(event, seq, occurredAt);
+    const leaf = leafHash(text);
+    const hash = entryHash(prev, seq, leaf);
+    const entry: AuditEntry = { orgId: head.orgId, seq, occurredAt, type: event.type, ...indexFields(event.data), event: text, leafHash: leaf, prevHash: prev, entryHash: hash };
+    prev = hash;
+    return entry;
+  });
+}
+
+/**
+ * The audit log (DESIGN.md, Audit log): `record` resolves once the event is committed to its
+ * org's hash chain, and rejects (503, fail closed) when it cannot be — the caller must then fail
+ * its request. Events recorded at the same time on one node are committed together (group
+ * commit: one transaction, one head lock, many rows), which is what lets many writers append
+ * fast while the chain stays strictly ordered across nodes.
+ */
+export class AuditLog implements AuditSink {
+  readonly #store: AuditLogStore;
+  readonly #queues = new Map<string, Pending[]>();
+  readonly #flushing = new Set<string>();
+  readonly #listeners = new Set<(head: AuditHead) => void>();
+
+  constructor(deps: { store: AuditLogStore }) {
+    this.#store = deps.store;
+  }
+
+  record(event: AuditEventInput): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const queue = this.#queues.get(event.orgId) ?? [];
+      queue.push({ event, resolve, reject });
+      this.#queues.set(event.orgId, queue);
+      if (!this.#flushing.has(event.orgId)) void this.#flush(event.orgId);
+    });
+  }
+
+  /** Called after every committed append (checkpoints by entry count). */
+  onAppend(listener: (head: AuditHead) => void): void {
+    this.#listeners.add(listener);
+  }
+
+  async #flush(orgId: string): Promise<void> {
+    this.#flushing.add(orgId);
+    try {
+      for (;;) {
+        const queue = this.#queues.get(orgId);
+        if (!queue || queue.length === 0) break;
+        const batch = queue.splice(0, MAX_BATCH);
+        try {
+          const head = await this.#store.append(orgId, (h) => chainEntries(h, batch.map((p) => p.event)));
+          for (const p of batch) p.resolve();
+          for (const listener of this.#listeners) listener(head);
+        } catch (err) {
+          const failure = err instanceof ServiceUnavailable
+            ? err
+            : new ServiceUnavailable('ERR_AUDIT_UNAVAILABLE', 'the audit log could not record this request, so it was not carried out; retry later', { cause: err });
+          for (const p of batch) p.reject(failure);
+        }
+      }
+    } finally {
+      this.#flushing.delete(orgId);
+      this.#queues.delete(orgId);
+    }
+  }
+}

@@ -1,0 +1,20 @@
+import { createHash } from 'node:crypto';
+
+/** The hash a new chain starts from: 32 zero bytes (hex). */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** SHA-256 (hex) of the canonical event text: the leaf. */
+export function leafHash(canonicalEvent: string): string {
+  return createHash('sha256').update(canonicalEvent, 'utf8').digest('hex');
+}
+
+/**
+ * `entry_hash = SHA-256(prev_hash ‖ seq ‖ leaf_hash)` (DESIGN.md, Audit log): the previous entry
+ * hash (32 bytes), the sequence number as an unsigned 64-bit big-endian integer, the leaf hash
+ * (32 bytes). Hashes are hex strings.
+ */
+export function entryHash(prevHash: string, seq: number, leaf: string): string {
+  const seqBytes = Buffer.alloc(8);
+  seqBytes.writeBigUInt64BE(BigInt(seq));
+  return createHash('sha256').update(Buffer.from(prevHash, 'hex')).update(seqBytes).update(Buffer.from(leaf, 'hex')).digest('hex');
+}
