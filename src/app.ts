@@ -170,6 +170,8 @@ export async function createApp(config: AlterConfig, options: { log?: Logger } =
       agents,
       keys,
       policy,
+      audit,
+      exportCursors: store.exportCursors,
       holder,
       readiness,
     });

@@ -2,6 +2,16 @@ import { CLIENT_ASSERTION_TYPE } from '../exchange/token-types.ts';
 import { ApiError, CliError } from './errors.ts';
 import type { ExplainInput } from '../policy/explain-input.ts';
 import type { PolicyExplanation } from '../policy/types.ts';
+import type { VerifyReport } from '../audit/verify-chain.ts';
+
+/** An audit entry as the admin API returns it. */
+export interface AuditEventView {
+  seq: number;
+  occurred_at: string;
+  type: string;
+  event: Record<string, unknown>;
+  entry_hash: string;
+}
 
 const TIMEOUT_MS = 30_000;
 
@@ -60,6 +70,8 @@ interface RequestOptions {
   json?: unknown;
   form?: Record<string, string>;
   admin?: boolean;
+  /** Return the body text as is (non-JSON answers such as a JSONL export). */
+  raw?: boolean;
 }
 
 function describeNetworkError(err: unknown): string {
@@ -135,6 +147,7 @@ export class AlterClient {
       });
     }
     if (res.status === 204) return undefined;
+    if (options.raw) return text;
     if (parsed === undefined || parsed === null || typeof parsed !== 'object') {
       throw new CliError(`${method} ${url} answered something that is not JSON`, {
         hint: `is ${this.baseUrl} an Alter server? (set --url or ALTER_URL)`,
@@ -202,6 +215,27 @@ export class AlterClient {
 
   explainPolicy(input: ExplainInput): Promise<PolicyExplanation> {
     return this.#request('POST', '/v1/admin/policy/explain', { admin: true, json: input }) as Promise<PolicyExplanation>;
+  }
+
+  auditEvents(query: Record<string, string>): Promise<{ events: AuditEventView[]; next_cursor?: string }> {
+    const qs = new URLSearchParams(query);
+    return this.#request('GET', `/v1/admin/audit/events${qs.size > 0 ? `?${qs}` : ''}`, { admin: true }) as Promise<{ events: AuditEventView[]; next_cursor?: string }>;
+  }
+
+  auditExport(): Promise<string> {
+    return this.#request('GET', '/v1/admin/audit/export', { admin: true, raw: true }) as Promise<string>;
+  }
+
+  auditVerify(): Promise<VerifyReport> {
+    return this.#request('POST', '/v1/admin/audit/verify', { admin: true }) as Promise<VerifyReport>;
+  }
+
+  auditHmac(value: string): Promise<{ hmac: string }> {
+    return this.#request('POST', '/v1/admin/audit/hmac', { admin: true, json: { value } }) as Promise<{ hmac: string }>;
+  }
+
+  auditKeys(): Promise<{ keys: Array<{ name: string; verifier_key: string }> }> {
+    return this.#request('GET', '/v1/audit/keys') as Promise<{ keys: Array<{ name: string; verifier_key: string }> }>;
   }
 
   rotateKeys(): Promise<{ keys: SigningKeyView[] }> {

@@ -2,6 +2,8 @@ import Koa from 'koa';
 import type { AgentService } from '../agents/agent-service.ts';
 import type { SigningKeyService } from '../keys/signing-key-service.ts';
 import type { PolicyService } from '../policy/policy-service.ts';
+import type { AuditService } from '../audit/audit-service.ts';
+import type { ExportCursorStore } from '../ports/audit.ts';
 import type { AdminKeyStore, Tenant } from '../ports/store.ts';
 import type { ProviderHolder } from '../provider/provider-holder.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -12,6 +14,7 @@ import { requestLog } from './request-log.ts';
 import { adminAgentRoutes } from './routes/admin-agents.ts';
 import { adminKeyRoutes } from './routes/admin-keys.ts';
 import { adminPolicyRoutes } from './routes/admin-policy.ts';
+import { adminAuditRoutes, auditKeyRoutes } from './routes/admin-audit.ts';
 import { healthRoutes } from './routes/health.ts';
 import { delegateToProvider, oauthRoutes } from './routes/oauth.ts';
 
@@ -24,6 +27,8 @@ export interface HttpDeps {
   agents: AgentService;
   keys: SigningKeyService;
   policy: PolicyService;
+  audit: AuditService;
+  exportCursors: ExportCursorStore;
   holder: ProviderHolder;
   readiness: Record<string, () => Promise<void>>;
 }
@@ -41,6 +46,7 @@ export function createHttpApp(deps: HttpDeps): Koa {
   const agents = adminAgentRoutes({ agents: deps.agents, bodyLimitBytes: deps.bodyLimitBytes });
   const keys = adminKeyRoutes({ keys: deps.keys });
   const policy = adminPolicyRoutes({ policy: deps.policy, bodyLimitBytes: deps.bodyLimitBytes });
+  const audit = adminAuditRoutes({ audit: deps.audit, cursors: deps.exportCursors, bodyLimitBytes: deps.bodyLimitBytes });
   const requireAdmin = adminAuth({ adminKeys: deps.adminKeys, tenant: deps.tenant });
   const oauth = oauthRoutes({ holder: deps.holder });
 
@@ -48,14 +54,17 @@ export function createHttpApp(deps: HttpDeps): Koa {
   app.use(errorHandler(deps.log));
   app.use(bodyLimit(deps.bodyLimitBytes));
   app.use(health.routes());
+  app.use(auditKeyRoutes({ audit: deps.audit }).routes());
   app.use(async (ctx, next) => {
     if (ctx.path === '/v1/admin' || ctx.path.startsWith('/v1/admin/')) {
       await requireAdmin(ctx, async () => {
         await agents.routes()(ctx as never, async () => {
           await keys.routes()(ctx as never, async () => {
             await policy.routes()(ctx as never, async () => {
-              ctx.status = 404;
-              ctx.body = { error: 'not_found', error_description: `no admin endpoint ${ctx.method} ${ctx.path}` };
+              await audit.routes()(ctx as never, async () => {
+                ctx.status = 404;
+                ctx.body = { error: 'not_found', error_description: `no admin endpoint ${ctx.method} ${ctx.path}` };
+              });
             });
           });
         });
