@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
-import type { AuditEntry } from '../ports/audit.ts';
-import { entryHash, GENESIS_HASH, leafHash } from './chain-hash.ts';
+import type { AuditChainLink } from '../ports/audit.ts';
+import { createHash } from 'node:crypto';
+import { entryHashBytes, GENESIS_HASH } from './chain-hash.ts';
 import { parseCheckpointText } from './checkpoint-text.ts';
 import { openNote } from './signed-note.ts';
 
@@ -28,7 +29,7 @@ export interface VerifyReport {
 export interface VerifyInput {
   orgId: string;
   /** The org's entries in seq order. */
-  entries: AsyncIterable<AuditEntry> | Iterable<AuditEntry>;
+  entries: AsyncIterable<AuditChainLink> | Iterable<AuditChainLink>;
   /** Signed checkpoint notes (from the store, the export, or a SIEM copy). */
   checkpoints: readonly string[];
   keys: ReadonlyArray<{ name: string; publicKey: KeyObject }>;
@@ -66,6 +67,7 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
   }
 
   let prev = GENESIS_HASH;
+  let prevBytes: Buffer = Buffer.from(GENESIS_HASH, 'hex');
   let expected = 1;
   let count = 0;
   let firstBroken: number | undefined;
@@ -80,7 +82,8 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
       report('gap', expected, message);
       broken(expected);
     }
-    const leaf = leafHash(e.event);
+    const leafBytes = createHash('sha256').update(e.event, 'utf8').digest();
+    const leaf = leafBytes.toString('hex');
     if (leaf !== e.leafHash) {
       report('leaf', e.seq, `entry ${e.seq}: the event does not match its leaf hash (the event was changed)`);
       broken(e.seq);
@@ -89,13 +92,15 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
       report('link', e.seq, `entry ${e.seq}: prev_hash does not link to entry ${e.seq - 1}`);
       broken(e.seq);
     }
-    const hash = entryHash(prev, e.seq, leaf);
+    const hashBytes = entryHashBytes(prevBytes, e.seq, leafBytes);
+    const hash = hashBytes.toString('hex');
     if (hash !== e.entryHash) {
       report('hash', e.seq, `entry ${e.seq}: entry_hash does not match SHA-256(prev ‖ seq ‖ leaf)`);
       broken(e.seq);
     }
     if (vouched.has(e.seq)) seen.set(e.seq, hash);
     prev = hash;
+    prevBytes = hashBytes;
     expected = e.seq + 1;
   }
   const lastSeq = expected - 1;

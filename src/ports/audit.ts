@@ -49,6 +49,9 @@ export interface AuditEntry extends AuditIndexFields {
 }
 
 /** A signed statement of an org's chain head (signed-note text, docs/audit.md). */
+/** What verification needs of an entry. */
+export type AuditChainLink = Pick<AuditEntry, 'seq' | 'event' | 'leafHash' | 'prevHash' | 'entryHash'>;
+
 export interface AuditCheckpoint {
   orgId: string;
   seq: number;
@@ -82,6 +85,8 @@ export interface AuditLogStore {
   heads(): Promise<AuditHead[]>;
   /** Entries with `seq > afterSeq`, in seq order (verification, exporters). */
   read(orgId: string, afterSeq: number, limit: number): Promise<AuditEntry[]>;
+  /** Like `read`, only the chain columns (verification reads the whole log). */
+  readChain(orgId: string, afterSeq: number, limit: number): Promise<AuditChainLink[]>;
   query(orgId: string, query: AuditQuery): Promise<AuditEntry[]>;
   addCheckpoint(checkpoint: Omit<AuditCheckpoint, 'createdAt'>): Promise<void>;
   /** Checkpoints of an org in seq order. */

@@ -102,6 +102,14 @@ export function createAuditLogRepository(db: SqlDatabase): AuditLogStore {
       return rows.map(toEntry);
     },
 
+    async readChain(orgId, afterSeq, limit) {
+      const rows = await db.query<{ seq: number; event: string; leaf_hash: string; prev_hash: string; entry_hash: string }>(
+        'SELECT seq, event, leaf_hash, prev_hash, entry_hash FROM audit_log WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
+        [orgId, afterSeq, limit],
+      );
+      return rows.map((r) => ({ seq: Number(r.seq), event: r.event, leafHash: r.leaf_hash, prevHash: r.prev_hash, entryHash: r.entry_hash }));
+    },
+
     async query(orgId, q: AuditQuery) {
       const rows = await db.query<EntryRow>(
         `SELECT ${COLUMNS} FROM audit_log

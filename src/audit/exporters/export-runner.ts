@@ -1,0 +1,110 @@
+import type { AuditHead, AuditLogStore, ExportCursorStore } from '../../ports/audit.ts';
+import type { JobQueue } from '../../ports/queue.ts';
+import type { Logger } from '../../shared/logger.ts';
+import { DEFAULT_BACKOFF, type BackoffSettings } from './backoff.ts';
+import { exportOrg, type ExportContext } from './export-org.ts';
+import { createExporterRuntime, type ExporterRuntime } from './exporter-runtime.ts';
+import type { ExporterConfig } from './exporter-types.ts';
+
+/** The queue job that runs the exporters. */
+export const EXPORT_JOB = 'audit-export';
+/** Default tick of the export job. */
+export const DEFAULT_EXPORT_POLL_MS = 5_000;
+/** Default limit on one request to a sink. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+
+/** What {@link startExporters} needs. */
+export interface ExportersDeps {
+  store: { audit: AuditLogStore; exportCursors: ExportCursorStore };
+  queue: JobQueue;
+  log: Logger;
+  exporters: ExporterConfig[];
+  /** How often the export job runs (default 5 s). */
+  pollIntervalMs?: number;
+  /** Injected for tests (default: the global fetch). */
+  fetch?: typeof fetch;
+  /** Retry timing (default base 1 s, cap 5 min). */
+  backoff?: Partial<BackoffSettings>;
+  /** Limit on one request (default 10 s). */
+  requestTimeoutMs?: number;
+}
+
+/** Running exporters. */
+export interface Exporters {
+  /** Finishes the request in flight, starts no other, and makes later ticks do nothing. */
+  stop(): Promise<void>;
+  /** One full pass over every exporter and org, after any pass in progress (tests, admin). */
+  runOnce(): Promise<void>;
+}
+
+/** One exporter over every org; an org whose pass throws (store error) does not stop the others. */
+async function exportAll(ctx: ExportContext, exporter: ExporterRuntime, heads: readonly AuditHead[]): Promise<unknown[]> {
+  const errors: unknown[] = [];
+  for (const head of heads) {
+    if (ctx.stopping()) break;
+    try {
+      await exportOrg(ctx, exporter, head.orgId, head.seq);
+    } catch (error) {
+      errors.push(error);
+      ctx.log.error({ sink: exporter.config.name, org: head.orgId, err: { message: exporter.redact((error as Error).message) } }, 'audit export pass failed');
+    }
+  }
+  return errors;
+}
+
+/**
+ * Starts the SIEM exporters (docs/audit-exporters.md): every `pollIntervalMs` the
+ * `audit-export` queue job (on one node at a time in production) ships each org's new entries
+ * to each exporter until caught up, in batches, moving the exporter's cursor only past what
+ * the sink acknowledged (at least once). Failures back off exponentially with full jitter
+ * (or as `Retry-After` says) and, after `max_attempts` in a row, put the cursor in the
+ * dead-letter state until `exportCursors.revive()`.
+ */
+export async function startExporters(deps: ExportersDeps): Promise<Exporters> {
+  const names = new Set<string>();
+  for (const config of deps.exporters) {
+    if (names.has(config.name)) throw new TypeError(`two audit exporters are named "${config.name}"`);
+    names.add(config.name);
+  }
+  const exporters = deps.exporters.map((config) => createExporterRuntime(config));
+  let stopped = false;
+  const ctx: ExportContext = {
+    audit: deps.store.audit,
+    cursors: deps.store.exportCursors,
+    log: deps.log,
+    fetch: deps.fetch ?? globalThis.fetch,
+    backoff: { ...DEFAULT_BACKOFF, ...deps.backoff },
+    requestTimeoutMs: deps.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    stopping: () => stopped,
+    now: () => new Date(),
+  };
+
+  async function pass(): Promise<void> {
+    if (stopped || exporters.length === 0) return;
+    const heads = await ctx.audit.heads();
+    // Sinks are independent: a slow one does not hold the others back.
+    const errors = (await Promise.all(exporters.map((exporter) => exportAll(ctx, exporter, heads)))).flat();
+    if (errors.length > 0) throw errors[0];
+  }
+
+  // Passes run one after the other in this process; across nodes the queue job does it.
+  let tail: Promise<void> = Promise.resolve();
+  function runOnce(): Promise<void> {
+    const run = tail.then(pass);
+    tail = run.catch(() => undefined);
+    return run;
+  }
+
+  if (exporters.length > 0) {
+    await deps.queue.every(EXPORT_JOB, deps.pollIntervalMs ?? DEFAULT_EXPORT_POLL_MS, runOnce);
+    deps.log.info({ exporters: exporters.map((e) => ({ name: e.config.name, type: e.config.type })) }, 'audit exporters started');
+  }
+
+  return {
+    async stop() {
+      stopped = true;
+      await tail;
+    },
+    runOnce,
+  };
+}
