@@ -25,7 +25,9 @@ export function verifierKey(name: string, publicKey: KeyObject): string {
 
 /** Parses a verifier key string back into its name and public key. */
 export function parseVerifierKey(text: string): { name: string; publicKey: KeyObject } {
-  const [name, hash, key] = text.trim().split('+');
+  // `<name>+<8 hex>+<base64>`: the base64 part may itself contain "+"
+  const m = /^([^+\s]+)\+([0-9a-f]{8})\+([A-Za-z0-9+/=]+)$/.exec(text.trim());
+  const [, name, hash, key] = m ?? [];
   const raw = Buffer.from(key ?? '', 'base64');
   if (!name || !hash || raw.length !== 33 || raw[0] !== 0x01) throw new TypeError('not an Ed25519 signed-note verifier key');
   const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw.subarray(1).toString('base64url') }, format: 'jwk' });

@@ -34,12 +34,17 @@ async function runSection(section: string): Promise<string> {
   const script = (await shellBlocks(section))
     .replaceAll('http://localhost:8080', srv.url)
     .replaceAll('npx alter', `"${process.execPath}" "${join(root, 'src/cli/main.ts')}"`);
-  const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', script], {
-    cwd,
-    env: { ...process.env, ALTER_URL: srv.url, ALTER_ADMIN_KEY: srv.adminKey },
-    timeout: 60_000,
-  });
-  return stdout;
+  try {
+    const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', script], {
+      cwd,
+      env: { ...process.env, ALTER_URL: srv.url, ALTER_ADMIN_KEY: srv.adminKey },
+      timeout: 60_000,
+    });
+    return stdout;
+  } catch (err) {
+    const { stdout, stderr } = err as { stdout?: string; stderr?: string };
+    throw new Error(`the "${section}" section failed:\n--- stdout\n${stdout}\n--- stderr\n${stderr}`, { cause: err });
+  }
 }
 
 test('the README quick start runs as written and ends with a revoked token', async () => {
@@ -58,4 +63,11 @@ test('the README token exchange example runs as written (default policy)', async
   const response = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
   expect(response).toMatchObject({ issued_token_type: 'urn:ietf:params:oauth:token-type:access_token', token_type: 'Bearer', expires_in: 3600 });
   expect(response).not.toHaveProperty('scope');
+});
+
+test('the README audit example runs as written and the exported bundle verifies offline', async () => {
+  const stdout = await runSection('Audit log');
+  expect(stdout).toMatch(/token\.issued/);
+  expect(stdout).toMatch(/OK — \d+ entries/);
+  expect(stdout).not.toMatch(/TAMPERED/);
 });
