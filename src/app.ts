@@ -15,6 +15,8 @@ import { AgentService } from './agents/agent-service.ts';
 import { profileOf, type AlterConfig } from './config/config.ts';
 import { DEFAULTS } from './config/defaults.ts';
 import { AuditService } from './audit/audit-service.ts';
+import { startExporters } from './audit/exporters/export-runner.ts';
+import { loadExportersConfig } from './audit/exporters/exporter-config.ts';
 import { TokenExchangeService } from './exchange/exchange-service.ts';
 import { createHttpApp } from './http/create-http-app.ts';
 import { AccessTokenSigner } from './keys/access-token-signer.ts';
@@ -114,6 +116,10 @@ export async function createApp(config: AlterConfig, options: { log?: Logger } =
 
     const audit = await AuditService.create({ store: store.audit, settings: store.settings, origin: config.issuer, logger: log, audit: config.audit });
     await audit.start(queue);
+    if (config.audit.exportersFile) {
+      const exporters = await startExporters({ store, queue, log, exporters: await loadExportersConfig(config.audit.exportersFile) });
+      closers.unshift(() => exporters.stop());
+    }
     const revocations = new RevocationService({ store: store.revocations, maxTokenLifetimeSeconds: retentionSeconds });
     const agentCache = new AgentCache({ store: store.agents, bus, maxAgeMs: DEFAULTS.agentCacheMaxAgeMs });
     await agentCache.start();

@@ -1,4 +1,4 @@
-import type { AuditHead, AuditLogStore, ExportCursorStore } from '../../ports/audit.ts';
+import type { AuditHead, AuditLogStore, ExportCursor, ExportCursorStore } from '../../ports/audit.ts';
 import type { JobQueue } from '../../ports/queue.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { DEFAULT_BACKOFF, type BackoffSettings } from './backoff.ts';
@@ -37,11 +37,21 @@ export interface Exporters {
   runOnce(): Promise<void>;
 }
 
-/** One exporter over every org; an org whose pass throws (store error) does not stop the others. */
-async function exportAll(ctx: ExportContext, exporter: ExporterRuntime, heads: readonly AuditHead[]): Promise<unknown[]> {
+/** Where each exporter stands, by `sink` and org: one query per pass instead of one per org. */
+type CursorIndex = Map<string, ExportCursor>;
+const cursorKey = (sink: string, orgId: string) => `${sink}\u0000${orgId}`;
+
+/**
+ * One exporter over every org; an org whose pass throws (store error) does not stop the others.
+ * Orgs the exporter is caught up with, or dead for, are skipped without a query; the others
+ * re-read their cursor before acting.
+ */
+async function exportAll(ctx: ExportContext, exporter: ExporterRuntime, heads: readonly AuditHead[], cursors: CursorIndex): Promise<unknown[]> {
   const errors: unknown[] = [];
   for (const head of heads) {
     if (ctx.stopping()) break;
+    const known = cursors.get(cursorKey(exporter.config.name, head.orgId));
+    if (known && (known.seq >= head.seq || known.deadAt)) continue;
     try {
       await exportOrg(ctx, exporter, head.orgId, head.seq);
     } catch (error) {
@@ -81,9 +91,10 @@ export async function startExporters(deps: ExportersDeps): Promise<Exporters> {
 
   async function pass(): Promise<void> {
     if (stopped || exporters.length === 0) return;
-    const heads = await ctx.audit.heads();
+    const [heads, list] = await Promise.all([ctx.audit.heads(), ctx.cursors.list()]);
+    const cursors: CursorIndex = new Map(list.map((c) => [cursorKey(c.sink, c.orgId), c]));
     // Sinks are independent: a slow one does not hold the others back.
-    const errors = (await Promise.all(exporters.map((exporter) => exportAll(ctx, exporter, heads)))).flat();
+    const errors = (await Promise.all(exporters.map((exporter) => exportAll(ctx, exporter, heads, cursors)))).flat();
     if (errors.length > 0) throw errors[0];
   }
 

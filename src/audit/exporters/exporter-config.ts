@@ -4,7 +4,7 @@ import { formatPath, YamlLocator, type PathIssue } from '../../policy/yaml-locat
 import { fromZodIssues } from './config-issues.ts';
 import { substituteEnv } from './env-substitution.ts';
 import { exportersFileSchema } from './exporter-schema.ts';
-import { exporterSecrets, type ExporterConfig } from './exporter-types.ts';
+import type { ExporterConfig } from './exporter-types.ts';
 import { ExportersConfigInvalid, type ExporterConfigIssue } from './exporters-invalid.ts';
 import { createRedactor, type Redactor } from './redactor.ts';
 
@@ -104,9 +104,4 @@ export async function loadExportersConfig(path: string, env: Env = process.env):
     throw new ExportersConfigInvalid(path, [{ file: path, line: 1, column: 1, message: `cannot read the file: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}` }], { cause });
   }
   return parseExportersConfig(text, path, env);
-}
-
-/** The redactor for one exporter's secrets (used by the runner for logs and stored errors). */
-export function exporterRedactor(config: ExporterConfig): Redactor {
-  return createRedactor(exporterSecrets(config));
 }

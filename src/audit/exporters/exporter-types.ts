@@ -1,5 +1,6 @@
 /** The sinks an exporter can ship the audit log to. */
 export const EXPORTER_TYPES = ['splunk', 'datadog', 'elastic', 'pagerduty', 'webhook'] as const;
+/** One of {@link EXPORTER_TYPES}. */
 export type ExporterType = (typeof EXPORTER_TYPES)[number];
 
 /** What every exporter has, whatever its sink. */

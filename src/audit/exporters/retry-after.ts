@@ -12,7 +12,8 @@ export function parseRetryAfter(value: string | null | undefined, now: Date): nu
   let ms: number;
   if (/^\d+$/.test(text)) ms = Number(text) * 1000;
   else {
-    const at = Date.parse(text);
+    // HTTP-dates name the month (IMF-fixdate, RFC 850, asctime); Date.parse alone takes "-5"
+    const at = /[A-Za-z]{3}/.test(text) ? Date.parse(text) : Number.NaN;
     if (Number.isNaN(at)) return undefined;
     ms = at - now.getTime();
   }
