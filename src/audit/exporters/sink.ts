@@ -49,6 +49,15 @@ export function batchId(entries: readonly AuditEntry[]): string {
   return `${first.orgId}:${first.seq}-${last.seq}`;
 }
 
+/**
+ * The single POST of a sink that takes a whole batch at once (none for an empty batch), with
+ * the batch's `Idempotency-Key`.
+ */
+export function batchRequest(url: string, entries: readonly AuditEntry[], headers: Record<string, string>, body: () => string): SinkRequest[] {
+  if (entries.length === 0) return [];
+  return [{ url, headers: { ...headers, 'idempotency-key': batchId(entries) }, body: body(), lastSeq: entries.at(-1)!.seq, count: entries.length }];
+}
+
 /** The event as JSON data (the stored text is canonical JSON). */
 export function eventOf(entry: AuditEntry): Record<string, unknown> {
   return JSON.parse(entry.event) as Record<string, unknown>;

@@ -1,6 +1,6 @@
 import type { AuditEntry } from '../../../ports/audit.ts';
 import type { DatadogExporterConfig } from '../exporter-types.ts';
-import { batchId, httpFailure, type SinkFormat } from '../sink.ts';
+import { batchRequest, httpFailure, type SinkFormat } from '../sink.ts';
 
 /** One log item of the v2 intake (`HTTPLogItem`). */
 function logItem(entry: AuditEntry, config: DatadogExporterConfig, hostname: string): Record<string, string> {
@@ -25,20 +25,8 @@ function logItem(entry: AuditEntry, config: DatadogExporterConfig, hostname: str
  */
 export function datadogLogsFormat(config: DatadogExporterConfig, hostname: string): SinkFormat {
   return {
-    requests(entries) {
-      if (entries.length === 0) return [];
-      return [{
-        url: config.url,
-        headers: {
-          'dd-api-key': config.apiKey,
-          'content-type': 'application/json',
-          'idempotency-key': batchId(entries),
-        },
-        body: JSON.stringify(entries.map((entry) => logItem(entry, config, hostname))),
-        lastSeq: entries.at(-1)!.seq,
-        count: entries.length,
-      }];
-    },
+    requests: (entries) => batchRequest(config.url, entries, { 'dd-api-key': config.apiKey, 'content-type': 'application/json' },
+      () => JSON.stringify(entries.map((entry) => logItem(entry, config, hostname)))),
     check: (response) => (response.status === 202 ? undefined : httpFailure(response)),
   };
 }

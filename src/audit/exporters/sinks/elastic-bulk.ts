@@ -1,6 +1,6 @@
 import type { AuditEntry } from '../../../ports/audit.ts';
 import type { ElasticAuth, ElasticExporterConfig } from '../exporter-types.ts';
-import { batchId, entryId, eventOf, excerpt, httpFailure, type SinkFormat, type SinkResponse } from '../sink.ts';
+import { batchRequest, entryId, eventOf, excerpt, httpFailure, type SinkFormat, type SinkResponse } from '../sink.ts';
 
 interface BulkItemResult {
   status?: number;
@@ -51,21 +51,8 @@ function check(response: SinkResponse, expected: number): string | undefined {
 export function elasticBulkFormat(config: ElasticExporterConfig): SinkFormat {
   const auth = authorization(config.auth);
   return {
-    requests(entries) {
-      if (entries.length === 0) return [];
-      return [{
-        url: config.url,
-        headers: {
-          authorization: auth,
-          'content-type': 'application/x-ndjson',
-          accept: 'application/json',
-          'idempotency-key': batchId(entries),
-        },
-        body: entries.map((entry) => bulkLines(entry, config.index)).join(''),
-        lastSeq: entries.at(-1)!.seq,
-        count: entries.length,
-      }];
-    },
+    requests: (entries) => batchRequest(config.url, entries, { authorization: auth, 'content-type': 'application/x-ndjson', accept: 'application/json' },
+      () => entries.map((entry) => bulkLines(entry, config.index)).join('')),
     check: (response, request) => check(response, request.count),
   };
 }

@@ -1,6 +1,6 @@
 import type { AuditEntry } from '../../../ports/audit.ts';
 import type { SplunkExporterConfig } from '../exporter-types.ts';
-import { batchId, eventOf, httpFailure, type SinkFormat, type SinkResponse } from '../sink.ts';
+import { batchRequest, eventOf, httpFailure, type SinkFormat, type SinkResponse } from '../sink.ts';
 
 /** One HEC event object (Splunk docs, "Format events for HTTP Event Collector"). */
 function hecEvent(entry: AuditEntry, config: SplunkExporterConfig, host: string): Record<string, unknown> {
@@ -36,20 +36,8 @@ function check(response: SinkResponse): string | undefined {
  */
 export function splunkHecFormat(config: SplunkExporterConfig, host: string): SinkFormat {
   return {
-    requests(entries) {
-      if (entries.length === 0) return [];
-      return [{
-        url: config.url,
-        headers: {
-          authorization: `Splunk ${config.token}`,
-          'content-type': 'application/json',
-          'idempotency-key': batchId(entries),
-        },
-        body: entries.map((entry) => JSON.stringify(hecEvent(entry, config, host))).join('\n'),
-        lastSeq: entries.at(-1)!.seq,
-        count: entries.length,
-      }];
-    },
+    requests: (entries) => batchRequest(config.url, entries, { authorization: `Splunk ${config.token}`, 'content-type': 'application/json' },
+      () => entries.map((entry) => JSON.stringify(hecEvent(entry, config, host))).join('\n')),
     check,
   };
 }
