@@ -1,5 +1,6 @@
 import type { JWK } from 'jose';
 import type { AuditLogStore, ExportCursorStore } from './audit.ts';
+import type { VaultKekStore, VaultRecordStore } from './vault.ts';
 
 /**
  * Storage port. Core services and the oidc-provider bridge depend on these interfaces only;
@@ -246,6 +247,8 @@ export interface Store {
   readonly delegations: DelegationCounterStore;
   readonly audit: AuditLogStore;
   readonly exportCursors: ExportCursorStore;
+  readonly vaultRecords: VaultRecordStore;
+  readonly vaultKeks: VaultKekStore;
   /** Applies pending versioned migrations under a lock (safe when several nodes start at once). */
   migrate(): Promise<void>;
   ping(): Promise<void>;

@@ -89,7 +89,7 @@ export class PayloadTooLarge extends AlterError {
 
 /** A dependency (store, Redis) is not answering: fail closed with 503. */
 export class ServiceUnavailable extends AlterError {
-  override readonly name = 'ServiceUnavailable';
+  override readonly name: string = 'ServiceUnavailable';
   readonly code: string;
   constructor(code: string, description: string, options?: { cause?: unknown }) {
     super(503, 'temporarily_unavailable', description, options);
@@ -105,4 +105,26 @@ export class ConfigError extends Error {
     super(`${setting}: ${message}`);
     this.setting = setting;
   }
+}
+
+/** A secret store (built-in or external) is down, timed out or refused access: 503 naming the adapter. */
+export class VaultUnavailable extends ServiceUnavailable {
+  override readonly name = 'VaultUnavailable';
+  readonly adapter: string;
+  constructor(adapter: string, description: string, options?: { cause?: unknown }) {
+    super('ERR_VAULT_UNAVAILABLE', `secret store ${adapter}: ${description}`, options);
+    this.adapter = adapter;
+  }
+}
+
+/** No such secret (or version) in the store. */
+export class SecretNotFound extends Error {
+  override readonly name = 'SecretNotFound';
+  readonly code = 'ERR_SECRET_NOT_FOUND';
+}
+
+/** A stored value that does not authenticate: tampered, moved to another record, or the wrong key. */
+export class SecretIntegrityError extends Error {
+  override readonly name = 'SecretIntegrityError';
+  readonly code = 'ERR_SECRET_INTEGRITY';
 }

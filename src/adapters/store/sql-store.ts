@@ -13,6 +13,7 @@ import { createRevocationRepository } from './sql/revocation-repository.ts';
 import { createSettingRepository } from './sql/setting-repository.ts';
 import { createSigningKeyRepository } from './sql/signing-key-repository.ts';
 import { createTenantRepository } from './sql/tenant-repository.ts';
+import { createVaultKekRepository, createVaultRecordRepository } from './sql/vault-repository.ts';
 
 /**
  * The {@link Store} over one SQL database (PostgreSQL or PGlite; the SQL is the same).
@@ -33,6 +34,8 @@ export function createSqlStore(db: SqlDatabase): Store {
     delegations: createDelegationCounterRepository(db),
     audit: createAuditLogRepository(db),
     exportCursors: createExportCursorRepository(db),
+    vaultRecords: createVaultRecordRepository(db),
+    vaultKeks: createVaultKekRepository(db),
     async migrate() {
       await runMigrations(db);
     },
