@@ -390,7 +390,7 @@ async function startAlter(name: 'embedded' | 'postgres', port: number): Promise<
     onCleanup(`database ${new URL(db.url).pathname.slice(1)}`, () => db.drop());
     const prefix = `alter-bench-${randomBytes(6).toString('hex')}`;
     onCleanup(`Redis keys ${prefix}:*`, () => deleteRedisKeys(prefix));
-    Object.assign(env, { DATABASE_URL: db.url, REDIS_URL, ALTER_REDIS_PREFIX: prefix });
+    Object.assign(env, { DATABASE_URL: db.url, REDIS_URL, ALTER_REDIS_PREFIX: prefix, ALTER_MASTER_KEY: randomBytes(32).toString('base64') });
     log(`${name}: database ${new URL(db.url).pathname.slice(1)}, Redis ${REDIS_URL} prefix ${prefix}`);
   }
   const child = await startChild(name, 'alter-server.ts', childEnv(env), dataDir, CHILD_NODE_ARGS);

@@ -15,6 +15,9 @@ import { AgentService } from './agents/agent-service.ts';
 import { profileOf, type AlterConfig } from './config/config.ts';
 import { DEFAULTS } from './config/defaults.ts';
 import { AuditService } from './audit/audit-service.ts';
+import { EnvelopeSecretStore } from './vault/envelope-secret-store.ts';
+import { LocalKekProvider } from './vault/local-kek.ts';
+import { loadMasterKey } from './vault/master-key.ts';
 import { startExporters } from './audit/exporters/export-runner.ts';
 import { loadExportersConfig } from './audit/exporters/exporter-config.ts';
 import { TokenExchangeService } from './exchange/exchange-service.ts';
@@ -51,6 +54,7 @@ export interface AlterApp {
   policy: PolicyService;
   exchange: TokenExchangeService;
   audit: AuditService;
+  vault: EnvelopeSecretStore;
   holder: ProviderHolder;
   log: Logger;
   /** Path of the admin key file, when this node's data directory has one. */
@@ -113,6 +117,11 @@ export async function createApp(config: AlterConfig, options: { log?: Logger } =
     const keys = new SigningKeyService({ store: store.signingKeys, bus, log, alg: config.tokens.signingAlg, retentionSeconds });
     await keys.start();
     closers.unshift(() => keys.stop());
+
+    const { key: masterKey, generatedFile } = await loadMasterKey(config.masterKey);
+    if (generatedFile) log.warn({ path: generatedFile }, 'generated the vault master key; back it up: secrets stored with it cannot be decrypted without it');
+    const kek = await LocalKekProvider.open(masterKey, store.vaultKeks);
+    const vault = new EnvelopeSecretStore({ records: store.vaultRecords, kek });
 
     const audit = await AuditService.create({ store: store.audit, settings: store.settings, origin: config.issuer, logger: log, audit: config.audit });
     await audit.start(queue);
@@ -185,7 +194,7 @@ export async function createApp(config: AlterConfig, options: { log?: Logger } =
     const servers: Server[] = [];
 
     return {
-      config, profile, koa, callback, store, bus, tenant, keys, agents, revocations, policy, exchange, audit, holder, log,
+      config, profile, koa, callback, store, bus, tenant, keys, agents, revocations, policy, exchange, audit, vault, holder, log,
       ...(admin.keyFile ? { adminKeyFile: admin.keyFile } : {}),
       async listen(port = config.port, host = config.host) {
         const server = createServer(callback);

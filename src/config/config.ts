@@ -25,6 +25,8 @@ export interface AlterConfig {
   http: { bodyLimitBytes: number };
   maintenanceIntervalMs: number;
   policy: PolicySourceConfig;
+  /** The built-in vault's master key (KEKs derive from it). */
+  masterKey: MasterKeyConfig;
   audit: {
     /** A signed checkpoint after this many entries in an org's chain… */
     checkpointEvery: number;
@@ -51,6 +53,16 @@ export type PolicySourceConfig =
       pollIntervalMs: number;
     }
   | { kind: 'git'; url: string; branch: string; path: string; pollIntervalMs: number };
+
+/** Where the vault's master key comes from (never logged). */
+export type MasterKeyConfig =
+  | { source: 'env'; key: Buffer }
+  | {
+      source: 'file';
+      path: string;
+      /** Embedded profile without a configured key: create the file (0600) on first start. */
+      generate: boolean;
+    };
 
 /** Which profile a configuration selects (DESIGN.md, Deployment profiles). */
 export function profileOf(config: AlterConfig): 'embedded' | 'production' {

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../shared/errors.ts';
-import type { AlterConfig, PolicySourceConfig } from './config.ts';
+import type { AlterConfig, MasterKeyConfig, PolicySourceConfig } from './config.ts';
 import { DEFAULTS } from './defaults.ts';
 import { parseDurationSeconds } from './duration.ts';
 
@@ -31,13 +31,14 @@ interface FileSettings {
   auditCheckpointInterval?: string | number;
   auditVerifyInterval?: string | number;
   auditExporters?: string;
+  masterKeyFile?: string;
 }
 
 const FILE_KEYS = new Set<keyof FileSettings>([
   'port', 'host', 'issuer', 'dataDir', 'databaseUrl', 'redisUrl', 'logLevel', 'trustProxy',
   'tokenTtl', 'signingAlg', 'audiences', 'allowInsecureJwksUri',
   'policy', 'policyGitUrl', 'policyGitBranch', 'policyGitPath', 'policyPoll',
-  'auditCheckpointEvery', 'auditCheckpointInterval', 'auditVerifyInterval', 'auditExporters',
+  'auditCheckpointEvery', 'auditCheckpointInterval', 'auditVerifyInterval', 'auditExporters', 'masterKeyFile',
 ]);
 
 function readFile(env: Env): { settings: FileSettings; path?: string } {
@@ -147,6 +148,25 @@ function durationMs(name: string, raw: unknown, fallbackMs: number, minSeconds: 
   return seconds * 1000;
 }
 
+function loadMasterKey(env: Env, file: FileSettings, dataDir: string, production: boolean): MasterKeyConfig {
+  const raw = env.ALTER_MASTER_KEY || undefined;
+  const path = pick(env.ALTER_MASTER_KEY_FILE, file.masterKeyFile);
+  if (raw !== undefined && path !== undefined) throw new ConfigError('ALTER_MASTER_KEY', 'set either ALTER_MASTER_KEY or ALTER_MASTER_KEY_FILE, not both');
+  if (raw !== undefined) {
+    const text = raw.trim();
+    const key = /^[0-9a-f]{64}$/i.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
+    if (key.length !== 32 || !/^[A-Za-z0-9+/=_-]+$/.test(text)) {
+      throw new ConfigError('ALTER_MASTER_KEY', 'must be 32 random bytes, base64 or hex (generate one with `openssl rand -base64 32`)');
+    }
+    return { source: 'env', key };
+  }
+  if (path !== undefined) return { source: 'file', path: String(path), generate: false };
+  if (production) {
+    throw new ConfigError('ALTER_MASTER_KEY', 'is required in the production profile, the same on every node (`openssl rand -base64 32`), or point ALTER_MASTER_KEY_FILE at a file holding it');
+  }
+  return { source: 'file', path: join(dataDir, 'master.key'), generate: true };
+}
+
 function loadAudit(env: Env, file: FileSettings): AlterConfig['audit'] {
   const everyRaw = pick(env.ALTER_AUDIT_CHECKPOINT_EVERY, file.auditCheckpointEvery);
   const every = everyRaw === undefined ? DEFAULTS.auditCheckpointEvery : Number(everyRaw);
@@ -239,6 +259,7 @@ export function loadConfig(env: Env = process.env): AlterConfig {
     policy: loadPolicySource(env, file, dataDir),
     policySyncIntervalMs: DEFAULTS.policySyncIntervalMs,
     audit: loadAudit(env, file),
+    masterKey: loadMasterKey(env, file, dataDir, databaseUrl !== undefined),
     allowInsecureJwksUri: parseBool('ALTER_ALLOW_INSECURE_JWKS_URI', pick(env.ALTER_ALLOW_INSECURE_JWKS_URI, file.allowInsecureJwksUri) ?? false),
   };
 }

@@ -26,7 +26,7 @@ export class LocalKekProvider implements KekProvider {
   #current: { version: number; at: number } | undefined;
 
   private constructor(master: Buffer, store: VaultKekStore) {
-    this.#master = master;
+    this.#master = Buffer.from(master);
     this.#store = store;
   }
 

@@ -6,7 +6,7 @@ import request from 'supertest';
 import { afterAll, describe, expect, test, vi } from 'vitest';
 import { createTestDatabase } from '../helpers/postgres.ts';
 import { freePort, runServerToExit, spawnServer, waitHealthy, type ServerProcess } from '../helpers/process.ts';
-import { REDIS_URL } from '../helpers/server.ts';
+import { REDIS_URL, TEST_MASTER_KEY } from '../helpers/server.ts';
 
 /**
  * Policy hot reload on two real production nodes (PostgreSQL + Redis). Node A reads the policy
@@ -56,6 +56,7 @@ describe('policy hot reload on two production nodes', () => {
     const common = {
       DATABASE_URL: db.url,
       REDIS_URL,
+      ALTER_MASTER_KEY: TEST_MASTER_KEY,
       ALTER_REDIS_PREFIX: `alter-reload-${randomBytes(6).toString('hex')}`,
       ALTER_ADMIN_KEY: adminKey,
       ALTER_ISSUER: `http://127.0.0.1:${portA}`,

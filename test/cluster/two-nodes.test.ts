@@ -11,7 +11,7 @@ import { migrations } from '../../src/adapters/store/sql/migrations.ts';
 import { ASSERTION_TYPE, clientAssertion, registerAgent, type TestAgent } from '../helpers/agents.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
 import { freePort, spawnServer, waitForStdout, waitHealthy, type ServerProcess } from '../helpers/process.ts';
-import { REDIS_URL, type TestServer } from '../helpers/server.ts';
+import { REDIS_URL, TEST_MASTER_KEY, type TestServer } from '../helpers/server.ts';
 
 /**
  * Two real `node src/main.ts` processes on one PostgreSQL database and one Redis (production
@@ -54,6 +54,7 @@ describe('two production nodes on one database and one Redis', () => {
     const common = {
       DATABASE_URL: db.url,
       REDIS_URL,
+      ALTER_MASTER_KEY: TEST_MASTER_KEY,
       ALTER_REDIS_PREFIX: prefix,
       ALTER_ADMIN_KEY: adminKey,
       ALTER_ISSUER: issuer,

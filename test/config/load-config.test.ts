@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { ConfigError } from '../../src/shared/errors.ts';
+
+const MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
 import { runServerToExit } from '../helpers/process.ts';
 
 type Env = Record<string, string | undefined>;
@@ -57,6 +59,7 @@ describe('loadConfig defaults', () => {
       policy: { kind: 'file', path: 'data/policy.yaml', seed: true, pollIntervalMs: 5000 },
       policySyncIntervalMs: 15_000,
       audit: { checkpointEvery: 1000, checkpointIntervalMs: 60_000, verifyIntervalMs: 3_600_000 },
+      masterKey: { source: 'file', path: 'data/master.key', generate: true },
       allowInsecureJwksUri: false,
     });
   });
@@ -109,6 +112,7 @@ describe('loadConfig environment overrides', () => {
       ALTER_AUDIT_CHECKPOINT_INTERVAL: '10s',
       ALTER_AUDIT_VERIFY_INTERVAL: '10m',
       ALTER_AUDIT_EXPORTERS: '/etc/alter/exporters.yaml',
+      ALTER_MASTER_KEY: MASTER_KEY,
     });
     expect(config).toEqual({
       port: 3000,
@@ -133,6 +137,7 @@ describe('loadConfig environment overrides', () => {
       policy: { kind: 'file', path: '/etc/alter/policy.yaml', seed: false, pollIntervalMs: 2000 },
       policySyncIntervalMs: 15_000,
       audit: { checkpointEvery: 50, checkpointIntervalMs: 10_000, verifyIntervalMs: 600_000, exportersFile: '/etc/alter/exporters.yaml' },
+      masterKey: { source: 'env', key: Buffer.from(MASTER_KEY, 'base64') },
       allowInsecureJwksUri: true,
     });
   });
@@ -145,7 +150,7 @@ describe('loadConfig environment overrides', () => {
   });
 
   test('postgresql: and redis: schemes are accepted too', () => {
-    const config = loadConfig({ DATABASE_URL: 'postgresql://db/alter', REDIS_URL: 'redis://cache:6379/2' });
+    const config = loadConfig({ DATABASE_URL: 'postgresql://db/alter', REDIS_URL: 'redis://cache:6379/2', ALTER_MASTER_KEY: MASTER_KEY });
     expect(config.databaseUrl).toBe('postgresql://db/alter');
     expect(config.redisUrl).toBe('redis://cache:6379/2');
   });
@@ -200,10 +205,12 @@ describe('loadConfig with a YAML file (ALTER_CONFIG)', () => {
         'audiences:',
         '  - https://api.from-file.example',
         'allowInsecureJwksUri: true',
+        'masterKeyFile: /run/secrets/alter-master-key',
         '',
       ].join('\n'),
     );
     const config = loadConfig({ ALTER_CONFIG: path });
+    expect(config.masterKey).toEqual({ source: 'file', path: '/run/secrets/alter-master-key', generate: false });
     expect(config).toMatchObject({
       port: 7070,
       host: '127.0.0.1',
@@ -281,6 +288,9 @@ describe('bad values throw ConfigError naming the setting', () => {
     ['PORT in hex', { PORT: '0x1F90' }, 'PORT'],
     ['both a policy file and a git policy', { ALTER_POLICY: 'p.yaml', ALTER_POLICY_GIT_URL: 'https://git.example.com/p.git' }, 'ALTER_POLICY'],
     ['ALTER_POLICY_POLL above a minute', { ALTER_POLICY_POLL: '5m' }, 'ALTER_POLICY_POLL'],
+    ['no master key in the production profile', { DATABASE_URL: 'postgres://db/alter' }, 'ALTER_MASTER_KEY'],
+    ['a master key of the wrong length', { ALTER_MASTER_KEY: Buffer.alloc(16).toString('base64') }, 'ALTER_MASTER_KEY'],
+    ['both a master key and a key file', { ALTER_MASTER_KEY: Buffer.alloc(32, 1).toString('base64'), ALTER_MASTER_KEY_FILE: '/k' }, 'ALTER_MASTER_KEY'],
     ['ALTER_AUDIT_CHECKPOINT_EVERY zero', { ALTER_AUDIT_CHECKPOINT_EVERY: '0' }, 'ALTER_AUDIT_CHECKPOINT_EVERY'],
     ['ALTER_AUDIT_VERIFY_INTERVAL too short', { ALTER_AUDIT_VERIFY_INTERVAL: '1s' }, 'ALTER_AUDIT_VERIFY_INTERVAL'],
     ['ALTER_POLICY_POLL not a duration', { ALTER_POLICY_POLL: 'often' }, 'ALTER_POLICY_POLL'],

@@ -10,6 +10,9 @@ import { createTestDatabase } from './postgres.ts';
 
 export type Profile = 'embedded' | 'production';
 
+/** The vault master key production-profile test nodes share (as every node of a cluster must). */
+export const TEST_MASTER_KEY = Buffer.alloc(32, 0x5a).toString('base64');
+
 export const REDIS_URL = process.env.ALTER_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export interface TestServer {
@@ -51,7 +54,7 @@ export async function startTestServer(options: {
     ALTER_DATA_DIR: dataDir,
     ALTER_LOG_LEVEL: process.env.ALTER_TEST_LOG_LEVEL ?? 'silent',
     ALTER_ADMIN_KEY: adminKey,
-    ...(databaseUrl ? { DATABASE_URL: databaseUrl, REDIS_URL: REDIS_URL, ALTER_REDIS_PREFIX: `alter-test-${randomBytes(6).toString('hex')}` } : {}),
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl, REDIS_URL: REDIS_URL, ALTER_REDIS_PREFIX: `alter-test-${randomBytes(6).toString('hex')}`, ALTER_MASTER_KEY: TEST_MASTER_KEY } : {}),
     ...options.env,
   };
   const app = await createApp(loadConfig(env));

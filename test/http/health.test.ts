@@ -4,7 +4,7 @@ import request from 'supertest';
 import { afterAll, describe, expect, test } from 'vitest';
 import { createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
-import { startTestServer } from '../helpers/server.ts';
+import { startTestServer, TEST_MASTER_KEY } from '../helpers/server.ts';
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -74,7 +74,7 @@ describe('health and readiness', () => {
 
   test('start-up fails with a clear error when PostgreSQL cannot be reached', async () => {
     const port = await freePort();
-    const config = loadConfig({ DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/none`, ALTER_LOG_LEVEL: 'silent', ALTER_DATA_DIR: '/tmp/alter-unused' });
+    const config = loadConfig({ DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/none`, ALTER_LOG_LEVEL: 'silent', ALTER_DATA_DIR: '/tmp/alter-unused', ALTER_MASTER_KEY: TEST_MASTER_KEY });
     const failure = await createApp(config).then(
       () => undefined,
       (err: unknown) => err as Error & { code?: string },
