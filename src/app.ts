@@ -18,6 +18,8 @@ import { AuditService } from './audit/audit-service.ts';
 import { EnvelopeSecretStore } from './vault/envelope-secret-store.ts';
 import { LocalKekProvider } from './vault/local-kek.ts';
 import { loadMasterKey } from './vault/master-key.ts';
+import { ManagedSecretService } from './vault/managed-secrets.ts';
+import { KekRotation } from './vault/kek-rotation.ts';
 import { startExporters } from './audit/exporters/export-runner.ts';
 import { loadExportersConfig } from './audit/exporters/exporter-config.ts';
 import { TokenExchangeService } from './exchange/exchange-service.ts';
@@ -55,6 +57,8 @@ export interface AlterApp {
   exchange: TokenExchangeService;
   audit: AuditService;
   vault: EnvelopeSecretStore;
+  secrets: ManagedSecretService;
+  kekRotation: KekRotation;
   holder: ProviderHolder;
   log: Logger;
   /** Path of the admin key file, when this node's data directory has one. */
@@ -129,6 +133,11 @@ export async function createApp(config: AlterConfig, options: { log?: Logger } =
       const exporters = await startExporters({ store, queue, log, exporters: await loadExportersConfig(config.audit.exportersFile) });
       closers.unshift(() => exporters.stop());
     }
+    const secrets = new ManagedSecretService({ store: store.managedSecrets, vault, audit });
+    const kekRotation = new KekRotation({
+      kek, keks: store.vaultKeks, records: store.vaultRecords, vault, audit, orgId: tenant.orgId, log, intervalMs: config.vault.kekRotationMs,
+    });
+    await kekRotation.start(queue, config.vault.rewrapIntervalMs);
     const revocations = new RevocationService({ store: store.revocations, maxTokenLifetimeSeconds: retentionSeconds });
     const agentCache = new AgentCache({ store: store.agents, bus, maxAgeMs: DEFAULTS.agentCacheMaxAgeMs });
     await agentCache.start();
@@ -184,9 +193,11 @@ export async function createApp(config: AlterConfig, options: { log?: Logger } =
       adminKeys: store.adminKeys,
       agents,
       keys,
+      kekRotation,
       policy,
       audit,
       exportCursors: store.exportCursors,
+      secrets,
       holder,
       readiness,
     });
@@ -194,7 +205,7 @@ export async function createApp(config: AlterConfig, options: { log?: Logger } =
     const servers: Server[] = [];
 
     return {
-      config, profile, koa, callback, store, bus, tenant, keys, agents, revocations, policy, exchange, audit, vault, holder, log,
+      config, profile, koa, callback, store, bus, tenant, keys, agents, revocations, policy, exchange, audit, vault, secrets, kekRotation, holder, log,
       ...(admin.keyFile ? { adminKeyFile: admin.keyFile } : {}),
       async listen(port = config.port, host = config.host) {
         const server = createServer(callback);

@@ -4,6 +4,17 @@ import type { ExplainInput } from '../policy/explain-input.ts';
 import type { PolicyExplanation } from '../policy/types.ts';
 import type { VerifyReport } from '../audit/verify-chain.ts';
 
+/** A managed secret as the admin API returns it (never its value). */
+export interface SecretView {
+  id: string;
+  name: string;
+  type: string;
+  metadata: Record<string, string>;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
 /** An audit entry as the admin API returns it. */
 export interface AuditEventView {
   seq: number;
@@ -236,6 +247,30 @@ export class AlterClient {
 
   auditKeys(): Promise<{ keys: Array<{ name: string; verifier_key: string }> }> {
     return this.#request('GET', '/v1/audit/keys') as Promise<{ keys: Array<{ name: string; verifier_key: string }> }>;
+  }
+
+  rotateKek(wait: boolean): Promise<{ kek_version: string; rewrapped?: number; failed?: number; records_by_kek: Record<string, number> }> {
+    return this.#request('POST', `/v1/admin/keys/rotate-kek${wait ? '?wait=true' : ''}`, { admin: true }) as Promise<{ kek_version: string; rewrapped?: number; failed?: number; records_by_kek: Record<string, number> }>;
+  }
+
+  createSecret(input: { name: string; type: string; value: unknown }): Promise<SecretView> {
+    return this.#request('POST', '/v1/admin/secrets', { admin: true, json: input }) as Promise<SecretView>;
+  }
+
+  listSecrets(): Promise<{ secrets: SecretView[] }> {
+    return this.#request('GET', '/v1/admin/secrets', { admin: true }) as Promise<{ secrets: SecretView[] }>;
+  }
+
+  getSecret(id: string): Promise<SecretView> {
+    return this.#request('GET', `/v1/admin/secrets/${encodeURIComponent(id)}`, { admin: true }) as Promise<SecretView>;
+  }
+
+  rotateSecret(id: string, value: unknown): Promise<SecretView> {
+    return this.#request('POST', `/v1/admin/secrets/${encodeURIComponent(id)}/rotate`, { admin: true, json: { value } }) as Promise<SecretView>;
+  }
+
+  async deleteSecret(id: string): Promise<void> {
+    await this.#request('DELETE', `/v1/admin/secrets/${encodeURIComponent(id)}`, { admin: true });
   }
 
   rotateKeys(): Promise<{ keys: SigningKeyView[] }> {

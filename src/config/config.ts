@@ -27,6 +27,12 @@ export interface AlterConfig {
   policy: PolicySourceConfig;
   /** The built-in vault's master key (KEKs derive from it). */
   masterKey: MasterKeyConfig;
+  vault: {
+    /** A new KEK this often (0: only on demand). */
+    kekRotationMs: number;
+    /** How often the re-wrap job looks for records on an older KEK. */
+    rewrapIntervalMs: number;
+  };
   audit: {
     /** A signed checkpoint after this many entries in an org's chain… */
     checkpointEvery: number;

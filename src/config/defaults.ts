@@ -33,6 +33,9 @@ export const DEFAULTS = {
   auditCheckpointEvery: 1000,
   auditCheckpointIntervalMs: 60_000,
   auditVerifyIntervalMs: 3_600_000,
+  /** Vault: a new key-encryption key every 30 days; old records re-wrapped by a job every minute. */
+  vaultKekRotationMs: 30 * 24 * 3_600_000,
+  vaultRewrapIntervalMs: 60_000,
   /** How often maintenance (purges, key reload) runs. */
   maintenanceIntervalMs: 60_000,
 } as const;

@@ -32,13 +32,14 @@ interface FileSettings {
   auditVerifyInterval?: string | number;
   auditExporters?: string;
   masterKeyFile?: string;
+  vaultKekRotation?: string | number;
 }
 
 const FILE_KEYS = new Set<keyof FileSettings>([
   'port', 'host', 'issuer', 'dataDir', 'databaseUrl', 'redisUrl', 'logLevel', 'trustProxy',
   'tokenTtl', 'signingAlg', 'audiences', 'allowInsecureJwksUri',
   'policy', 'policyGitUrl', 'policyGitBranch', 'policyGitPath', 'policyPoll',
-  'auditCheckpointEvery', 'auditCheckpointInterval', 'auditVerifyInterval', 'auditExporters', 'masterKeyFile',
+  'auditCheckpointEvery', 'auditCheckpointInterval', 'auditVerifyInterval', 'auditExporters', 'masterKeyFile', 'vaultKekRotation',
 ]);
 
 function readFile(env: Env): { settings: FileSettings; path?: string } {
@@ -260,6 +261,12 @@ export function loadConfig(env: Env = process.env): AlterConfig {
     policySyncIntervalMs: DEFAULTS.policySyncIntervalMs,
     audit: loadAudit(env, file),
     masterKey: loadMasterKey(env, file, dataDir, databaseUrl !== undefined),
+    vault: {
+      kekRotationMs: ['0', 'off'].includes(String(pick(env.ALTER_VAULT_KEK_ROTATION, file.vaultKekRotation)).trim())
+        ? 0
+        : durationMs('ALTER_VAULT_KEK_ROTATION', pick(env.ALTER_VAULT_KEK_ROTATION, file.vaultKekRotation), DEFAULTS.vaultKekRotationMs, 3600),
+      rewrapIntervalMs: DEFAULTS.vaultRewrapIntervalMs,
+    },
     allowInsecureJwksUri: parseBool('ALTER_ALLOW_INSECURE_JWKS_URI', pick(env.ALTER_ALLOW_INSECURE_JWKS_URI, file.allowInsecureJwksUri) ?? false),
   };
 }

@@ -15,6 +15,9 @@ import { adminAgentRoutes } from './routes/admin-agents.ts';
 import { adminKeyRoutes } from './routes/admin-keys.ts';
 import { adminPolicyRoutes } from './routes/admin-policy.ts';
 import { adminAuditRoutes, auditKeyRoutes } from './routes/admin-audit.ts';
+import { adminSecretRoutes } from './routes/admin-secrets.ts';
+import type { ManagedSecretService } from '../vault/managed-secrets.ts';
+import type { KekRotation } from '../vault/kek-rotation.ts';
 import { healthRoutes } from './routes/health.ts';
 import { delegateToProvider, oauthRoutes } from './routes/oauth.ts';
 
@@ -26,9 +29,11 @@ export interface HttpDeps {
   adminKeys: AdminKeyStore;
   agents: AgentService;
   keys: SigningKeyService;
+  kekRotation: KekRotation;
   policy: PolicyService;
   audit: AuditService;
   exportCursors: ExportCursorStore;
+  secrets: ManagedSecretService;
   holder: ProviderHolder;
   readiness: Record<string, () => Promise<void>>;
 }
@@ -44,8 +49,9 @@ export function createHttpApp(deps: HttpDeps): Koa {
 
   const health = healthRoutes({ checks: deps.readiness });
   const agents = adminAgentRoutes({ agents: deps.agents, bodyLimitBytes: deps.bodyLimitBytes });
-  const keys = adminKeyRoutes({ keys: deps.keys });
+  const keys = adminKeyRoutes({ keys: deps.keys, kekRotation: deps.kekRotation });
   const policy = adminPolicyRoutes({ policy: deps.policy, bodyLimitBytes: deps.bodyLimitBytes });
+  const secrets = adminSecretRoutes({ secrets: deps.secrets, bodyLimitBytes: deps.bodyLimitBytes });
   const audit = adminAuditRoutes({ audit: deps.audit, cursors: deps.exportCursors, bodyLimitBytes: deps.bodyLimitBytes });
   const requireAdmin = adminAuth({ adminKeys: deps.adminKeys, tenant: deps.tenant });
   const oauth = oauthRoutes({ holder: deps.holder });
@@ -62,8 +68,10 @@ export function createHttpApp(deps: HttpDeps): Koa {
           await keys.routes()(ctx as never, async () => {
             await policy.routes()(ctx as never, async () => {
               await audit.routes()(ctx as never, async () => {
-                ctx.status = 404;
-                ctx.body = { error: 'not_found', error_description: `no admin endpoint ${ctx.method} ${ctx.path}` };
+                await secrets.routes()(ctx as never, async () => {
+                  ctx.status = 404;
+                  ctx.body = { error: 'not_found', error_description: `no admin endpoint ${ctx.method} ${ctx.path}` };
+                });
               });
             });
           });

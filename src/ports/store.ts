@@ -1,6 +1,6 @@
 import type { JWK } from 'jose';
 import type { AuditLogStore, ExportCursorStore } from './audit.ts';
-import type { VaultKekStore, VaultRecordStore } from './vault.ts';
+import type { ManagedSecretStore, VaultKekStore, VaultRecordStore } from './vault.ts';
 
 /**
  * Storage port. Core services and the oidc-provider bridge depend on these interfaces only;
@@ -249,6 +249,7 @@ export interface Store {
   readonly exportCursors: ExportCursorStore;
   readonly vaultRecords: VaultRecordStore;
   readonly vaultKeks: VaultKekStore;
+  readonly managedSecrets: ManagedSecretStore;
   /** Applies pending versioned migrations under a lock (safe when several nodes start at once). */
   migrate(): Promise<void>;
   ping(): Promise<void>;

@@ -98,3 +98,29 @@ export interface KekProvider {
   /** The newest KEK version. */
   current(): Promise<string>;
 }
+
+export type ManagedSecretType = 'bearer' | 'api_key' | 'basic' | 'aws_sigv4';
+
+/** A developer-managed credential's metadata (its value lives in the vault, never here). */
+export interface ManagedSecret {
+  /** `sec_…`: usable wherever a connection id is. */
+  id: string;
+  orgId: string;
+  appId: string;
+  name: string;
+  type: ManagedSecretType;
+  /** Non-secret settings: the API key's header or query parameter, the SigV4 region and service. */
+  metadata: Record<string, string>;
+  currentVersion: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface ManagedSecretStore {
+  /** Throws ConflictError when the app already has a secret with that name. */
+  create(secret: Omit<ManagedSecret, 'createdAt' | 'updatedAt'>): Promise<ManagedSecret>;
+  find(tenant: { orgId: string; appId: string }, id: string): Promise<ManagedSecret | undefined>;
+  list(tenant: { orgId: string; appId: string }): Promise<ManagedSecret[]>;
+  setVersion(tenant: { orgId: string; appId: string }, id: string, version: number): Promise<ManagedSecret | undefined>;
+  delete(tenant: { orgId: string; appId: string }, id: string): Promise<boolean>;
+}

@@ -60,6 +60,7 @@ describe('loadConfig defaults', () => {
       policySyncIntervalMs: 15_000,
       audit: { checkpointEvery: 1000, checkpointIntervalMs: 60_000, verifyIntervalMs: 3_600_000 },
       masterKey: { source: 'file', path: 'data/master.key', generate: true },
+      vault: { kekRotationMs: 30 * 24 * 3_600_000, rewrapIntervalMs: 60_000 },
       allowInsecureJwksUri: false,
     });
   });
@@ -113,6 +114,7 @@ describe('loadConfig environment overrides', () => {
       ALTER_AUDIT_VERIFY_INTERVAL: '10m',
       ALTER_AUDIT_EXPORTERS: '/etc/alter/exporters.yaml',
       ALTER_MASTER_KEY: MASTER_KEY,
+      ALTER_VAULT_KEK_ROTATION: '7d',
     });
     expect(config).toEqual({
       port: 3000,
@@ -138,6 +140,7 @@ describe('loadConfig environment overrides', () => {
       policySyncIntervalMs: 15_000,
       audit: { checkpointEvery: 50, checkpointIntervalMs: 10_000, verifyIntervalMs: 600_000, exportersFile: '/etc/alter/exporters.yaml' },
       masterKey: { source: 'env', key: Buffer.from(MASTER_KEY, 'base64') },
+      vault: { kekRotationMs: 7 * 24 * 3_600_000, rewrapIntervalMs: 60_000 },
       allowInsecureJwksUri: true,
     });
   });
@@ -288,6 +291,7 @@ describe('bad values throw ConfigError naming the setting', () => {
     ['PORT in hex', { PORT: '0x1F90' }, 'PORT'],
     ['both a policy file and a git policy', { ALTER_POLICY: 'p.yaml', ALTER_POLICY_GIT_URL: 'https://git.example.com/p.git' }, 'ALTER_POLICY'],
     ['ALTER_POLICY_POLL above a minute', { ALTER_POLICY_POLL: '5m' }, 'ALTER_POLICY_POLL'],
+    ['ALTER_VAULT_KEK_ROTATION too short', { ALTER_VAULT_KEK_ROTATION: '5m' }, 'ALTER_VAULT_KEK_ROTATION'],
     ['no master key in the production profile', { DATABASE_URL: 'postgres://db/alter' }, 'ALTER_MASTER_KEY'],
     ['a master key of the wrong length', { ALTER_MASTER_KEY: Buffer.alloc(16).toString('base64') }, 'ALTER_MASTER_KEY'],
     ['both a master key and a key file', { ALTER_MASTER_KEY: Buffer.alloc(32, 1).toString('base64'), ALTER_MASTER_KEY_FILE: '/k' }, 'ALTER_MASTER_KEY'],

@@ -6,6 +6,7 @@ import { createAuditLogRepository } from './sql/audit-log-repository.ts';
 import { createConnectionRepository } from './sql/connection-repository.ts';
 import { createDelegationCounterRepository } from './sql/delegation-counter-repository.ts';
 import { createExportCursorRepository } from './sql/export-cursor-repository.ts';
+import { createManagedSecretRepository } from './sql/managed-secret-repository.ts';
 import { createPolicyRevisionRepository } from './sql/policy-revision-repository.ts';
 import { runMigrations } from './sql/migrations.ts';
 import { createOidcModelRepository } from './sql/oidc-model-repository.ts';
@@ -36,6 +37,7 @@ export function createSqlStore(db: SqlDatabase): Store {
     exportCursors: createExportCursorRepository(db),
     vaultRecords: createVaultRecordRepository(db),
     vaultKeks: createVaultKekRepository(db),
+    managedSecrets: createManagedSecretRepository(db),
     async migrate() {
       await runMigrations(db);
     },
