@@ -24,6 +24,7 @@ export class LocalKekProvider implements KekProvider {
   readonly #master: Buffer;
   readonly #store: VaultKekStore;
   #current: { version: number; at: number } | undefined;
+  readonly #derived = new Map<number, Buffer>();
 
   private constructor(master: Buffer, store: VaultKekStore) {
     this.#master = Buffer.from(master);
@@ -51,7 +52,12 @@ export class LocalKekProvider implements KekProvider {
   }
 
   #kek(version: number): Buffer {
-    return Buffer.from(hkdfSync('sha256', this.#master, 'alter-vault-kek', `kek-v${version}`, 32));
+    let kek = this.#derived.get(version);
+    if (!kek) {
+      kek = Buffer.from(hkdfSync('sha256', this.#master, 'alter-vault-kek', `kek-v${version}`, 32));
+      this.#derived.set(version, kek);
+    }
+    return kek;
   }
 
   #checkValue(version: number): string {

@@ -71,3 +71,10 @@ test('the README audit example runs as written and the exported bundle verifies 
   expect(stdout).toMatch(/OK — \d+ entries/);
   expect(stdout).not.toMatch(/TAMPERED/);
 });
+
+test('the README secrets example runs as written and prints no value', async () => {
+  const stdout = await runSection('Secrets');
+  expect(stdout).toMatch(/Stored sec_/);
+  expect(stdout).toMatch(/crm\s+bearer/);
+  expect(stdout).not.toContain('example-token-value');
+});
