@@ -18,6 +18,7 @@ import { AuditService } from './audit/audit-service.ts';
 import { EnvelopeSecretStore } from './vault/envelope-secret-store.ts';
 import { LocalKekProvider } from './vault/local-kek.ts';
 import { loadMasterKey } from './vault/master-key.ts';
+import { VaultedSigningKeyStore } from './vault/vaulted-signing-keys.ts';
 import { ManagedSecretService } from './vault/managed-secrets.ts';
 import { KekRotation } from './vault/kek-rotation.ts';
 import { startExporters } from './audit/exporters/export-runner.ts';
@@ -117,15 +118,18 @@ export async function createApp(config: AlterConfig, options: { log?: Logger } =
       ...(config.adminKey ? { configuredKey: config.adminKey } : {}),
     });
 
-    const retentionSeconds = DEFAULTS.tokenTtlMaxSeconds + config.clientAssertion.clockToleranceSeconds;
-    const keys = new SigningKeyService({ store: store.signingKeys, bus, log, alg: config.tokens.signingAlg, retentionSeconds });
-    await keys.start();
-    closers.unshift(() => keys.stop());
-
     const { key: masterKey, generatedFile } = await loadMasterKey(config.masterKey);
     if (generatedFile) log.warn({ path: generatedFile }, 'generated the vault master key; back it up: secrets stored with it cannot be decrypted without it');
     const kek = await LocalKekProvider.open(masterKey, store.vaultKeks);
     const vault = new EnvelopeSecretStore({ records: store.vaultRecords, kek });
+    const signingKeyStore = new VaultedSigningKeyStore({ inner: store.signingKeys, vault });
+    const sealedKeys = await signingKeyStore.sealLegacyKeys();
+    if (sealedKeys > 0) log.info({ keys: sealedKeys }, 'moved plaintext signing keys into the vault');
+
+    const retentionSeconds = DEFAULTS.tokenTtlMaxSeconds + config.clientAssertion.clockToleranceSeconds;
+    const keys = new SigningKeyService({ store: signingKeyStore, bus, log, alg: config.tokens.signingAlg, retentionSeconds });
+    await keys.start();
+    closers.unshift(() => keys.stop());
 
     const audit = await AuditService.create({ store: store.audit, settings: store.settings, origin: config.issuer, logger: log, audit: config.audit });
     await audit.start(queue);

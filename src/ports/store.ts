@@ -130,6 +130,8 @@ export interface SigningKeyStore {
   rotate(newNext: SigningKeyRecord, now: Date, expectedNextKid?: string): Promise<void>;
   /** Deletes retired keys whose retiredAt is before `before`; returns their kids. */
   purgeRetired(before: Date): Promise<string[]>;
+  /** Replaces a key's stored JWK (sealing a legacy plaintext key into the vault). */
+  replaceJwk(kid: string, jwk: JWK): Promise<void>;
 }
 
 export type RevocationKind = 'jti' | 'agent';

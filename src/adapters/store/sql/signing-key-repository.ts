@@ -80,6 +80,10 @@ export function createSigningKeyRepository(db: SqlDatabase): SigningKeyStore {
       });
     },
 
+    async replaceJwk(kid, jwk) {
+      await db.query('UPDATE signing_keys SET private_jwk = $2::jsonb WHERE kid = $1', [kid, JSON.stringify(jwk)]);
+    },
+
     async purgeRetired(before) {
       const rows = await db.query<{ kid: string }>(
         `DELETE FROM signing_keys WHERE state = 'retired' AND retired_at < $1 RETURNING kid`,
