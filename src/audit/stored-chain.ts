@@ -9,9 +9,31 @@ export function storedEntries(store: AuditLogStore, orgId: string, afterSeq = 0)
   return pages((after) => store.read(orgId, after, PAGE), afterSeq);
 }
 
-/** The chain columns only, for verification. */
-export function storedChain(store: AuditLogStore, orgId: string): AsyncGenerator<AuditChainLink> {
-  return pages((after) => store.readChain(orgId, after, PAGE), 0);
+/** Windows of the chain read at once while earlier ones are verified (PostgreSQL serves them in parallel). */
+const WINDOWS_IN_FLIGHT = 3;
+
+/**
+ * The chain columns only, for verification: seq windows up to the head are read several at a
+ * time; whatever lies beyond the head (there should be nothing) is read after, page by page.
+ */
+export async function* storedChain(store: AuditLogStore, orgId: string, headSeq = 0): AsyncGenerator<AuditChainLink> {
+  const windows: Array<Promise<AuditChainLink[]>> = [];
+  let next = 0;
+  const launch = () => {
+    if (next >= headSeq) return;
+    const from = next;
+    next = Math.min(headSeq, next + PAGE);
+    const window = store.readChain(orgId, from, Number.MAX_SAFE_INTEGER, next);
+    window.catch(() => {}); // awaited in order below; a failure surfaces there
+    windows.push(window);
+  };
+  for (let i = 0; i < WINDOWS_IN_FLIGHT; i++) launch();
+  while (windows.length > 0) {
+    const rows = await windows.shift()!;
+    launch();
+    yield* rows;
+  }
+  yield* pages((after) => store.readChain(orgId, after, PAGE), headSeq);
 }
 
 async function* pages<T extends { seq: number }>(read: (after: number) => Promise<T[]>, afterSeq: number): AsyncGenerator<T> {
@@ -32,7 +54,7 @@ export async function verifyStoredChain(store: AuditLogStore, orgId: string, key
   const [head, checkpoints] = await Promise.all([store.head(orgId), store.checkpoints(orgId)]);
   return verifyChain({
     orgId,
-    entries: storedChain(store, orgId),
+    entries: storedChain(store, orgId, head?.seq ?? 0),
     checkpoints: checkpoints.map((c) => c.note),
     keys,
     ...(head ? { headSeq: head.seq } : {}),

@@ -85,8 +85,8 @@ export interface AuditLogStore {
   heads(): Promise<AuditHead[]>;
   /** Entries with `seq > afterSeq`, in seq order (verification, exporters). */
   read(orgId: string, afterSeq: number, limit: number): Promise<AuditEntry[]>;
-  /** Like `read`, only the chain columns (verification reads the whole log). */
-  readChain(orgId: string, afterSeq: number, limit: number): Promise<AuditChainLink[]>;
+  /** Like `read`, only the chain columns, optionally up to `untilSeq` (verification reads the whole log). */
+  readChain(orgId: string, afterSeq: number, limit: number, untilSeq?: number): Promise<AuditChainLink[]>;
   query(orgId: string, query: AuditQuery): Promise<AuditEntry[]>;
   addCheckpoint(checkpoint: Omit<AuditCheckpoint, 'createdAt'>): Promise<void>;
   /** Checkpoints of an org in seq order. */

@@ -102,10 +102,10 @@ export function createAuditLogRepository(db: SqlDatabase): AuditLogStore {
       return rows.map(toEntry);
     },
 
-    async readChain(orgId, afterSeq, limit) {
+    async readChain(orgId, afterSeq, limit, untilSeq) {
       const rows = await db.query<{ seq: number; event: string; leaf_hash: string; prev_hash: string; entry_hash: string }>(
-        'SELECT seq, event, leaf_hash, prev_hash, entry_hash FROM audit_log WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
-        [orgId, afterSeq, limit],
+        'SELECT seq, event, leaf_hash, prev_hash, entry_hash FROM audit_log WHERE org_id = $1 AND seq > $2 AND ($4::bigint IS NULL OR seq <= $4) ORDER BY seq LIMIT $3',
+        [orgId, afterSeq, limit, untilSeq ?? null],
       );
       return rows.map((r) => ({ seq: Number(r.seq), event: r.event, leafHash: r.leaf_hash, prevHash: r.prev_hash, entryHash: r.entry_hash }));
     },
