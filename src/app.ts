@@ -19,6 +19,7 @@ import { EnvelopeSecretStore } from './vault/envelope-secret-store.ts';
 import { LocalKekProvider } from './vault/local-kek.ts';
 import { loadMasterKey } from './vault/master-key.ts';
 import { VaultedSigningKeyStore } from './vault/vaulted-signing-keys.ts';
+import { SealedSettingStore } from './vault/sealed-settings.ts';
 import { ManagedSecretService } from './vault/managed-secrets.ts';
 import { KekRotation } from './vault/kek-rotation.ts';
 import { startExporters } from './audit/exporters/export-runner.ts';
@@ -123,6 +124,7 @@ export async function createApp(config: AlterConfig, options: { log?: Logger } =
     const kek = await LocalKekProvider.open(masterKey, store.vaultKeks);
     const vault = new EnvelopeSecretStore({ records: store.vaultRecords, kek });
     const signingKeyStore = new VaultedSigningKeyStore({ inner: store.signingKeys, vault });
+    const sealedSettings = new SealedSettingStore({ inner: store.settings, vault });
     const sealedKeys = await signingKeyStore.sealLegacyKeys();
     if (sealedKeys > 0) log.info({ keys: sealedKeys }, 'moved plaintext signing keys into the vault');
 
@@ -131,7 +133,7 @@ export async function createApp(config: AlterConfig, options: { log?: Logger } =
     await keys.start();
     closers.unshift(() => keys.stop());
 
-    const audit = await AuditService.create({ store: store.audit, settings: store.settings, origin: config.issuer, logger: log, audit: config.audit });
+    const audit = await AuditService.create({ store: store.audit, settings: sealedSettings, origin: config.issuer, logger: log, audit: config.audit });
     await audit.start(queue);
     if (config.audit.exportersFile) {
       const exporters = await startExporters({ store, queue, log, exporters: await loadExportersConfig(config.audit.exportersFile) });
@@ -173,7 +175,7 @@ export async function createApp(config: AlterConfig, options: { log?: Logger } =
       audit,
       hmac: audit.hmac,
     });
-    const cookieKeys = await store.settings.getOrCreate('cookie_keys', () => [randomBytes(32).toString('base64url')]);
+    const cookieKeys = await sealedSettings.getOrCreate('cookie_keys', () => [randomBytes(32).toString('base64url')]);
 
     const holder = new ProviderHolder(() => createProvider({ config, store, keys, agentCache, revocations, verifier, exchange, audit, cookieKeys, defaultOrgId: tenant.orgId, log }));
     keys.onChange(() => holder.rebuild());
