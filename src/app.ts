@@ -16,8 +16,7 @@ import { profileOf, type AlterConfig } from './config/config.ts';
 import { DEFAULTS } from './config/defaults.ts';
 import { AuditService } from './audit/audit-service.ts';
 import { EnvelopeSecretStore } from './vault/envelope-secret-store.ts';
-import { LocalKekProvider } from './vault/local-kek.ts';
-import { loadMasterKey } from './vault/master-key.ts';
+import { openVault } from './vault/open-vault.ts';
 import { VaultedSigningKeyStore } from './vault/vaulted-signing-keys.ts';
 import { SealedSettingStore } from './vault/sealed-settings.ts';
 import { ManagedSecretService } from './vault/managed-secrets.ts';
@@ -119,10 +118,7 @@ export async function createApp(config: AlterConfig, options: { log?: Logger } =
       ...(config.adminKey ? { configuredKey: config.adminKey } : {}),
     });
 
-    const { key: masterKey, generatedFile } = await loadMasterKey(config.masterKey);
-    if (generatedFile) log.warn({ path: generatedFile }, 'generated the vault master key; back it up: secrets stored with it cannot be decrypted without it');
-    const kek = await LocalKekProvider.open(masterKey, store.vaultKeks);
-    const vault = new EnvelopeSecretStore({ records: store.vaultRecords, kek });
+    const { kek, builtIn: vault, secrets: secretStore } = await openVault(config, store, log);
     const signingKeyStore = new VaultedSigningKeyStore({ inner: store.signingKeys, vault });
     const sealedSettings = new SealedSettingStore({ inner: store.settings, vault });
     const sealedKeys = await signingKeyStore.sealLegacyKeys();
@@ -139,7 +135,7 @@ export async function createApp(config: AlterConfig, options: { log?: Logger } =
       const exporters = await startExporters({ store, queue, log, exporters: await loadExportersConfig(config.audit.exportersFile) });
       closers.unshift(() => exporters.stop());
     }
-    const secrets = new ManagedSecretService({ store: store.managedSecrets, vault, audit });
+    const secrets = new ManagedSecretService({ store: store.managedSecrets, vault: secretStore, audit });
     const kekRotation = new KekRotation({
       kek, keks: store.vaultKeks, records: store.vaultRecords, vault, audit, orgId: tenant.orgId, log, intervalMs: config.vault.kekRotationMs,
     });

@@ -25,9 +25,15 @@ export interface AlterConfig {
   http: { bodyLimitBytes: number };
   maintenanceIntervalMs: number;
   policy: PolicySourceConfig;
-  /** The built-in vault's master key (KEKs derive from it). */
-  masterKey: MasterKeyConfig;
+  /** The built-in vault's master key (KEKs derive from it); absent when Vault Transit wraps them. */
+  masterKey?: MasterKeyConfig;
   vault: {
+    /** Where managed secrets (and later upstream tokens) are stored: the built-in store or an external one. */
+    store: 'aes' | 'hashicorp' | 'aws' | 'gcp' | 'azure';
+    /** What wraps the built-in store's data keys: KEKs derived from the master key, or Vault Transit. */
+    kek: 'local' | 'transit';
+    /** HashiCorp Vault (KV v2 store and/or Transit KEK): the standard VAULT_* variables. */
+    hashicorp?: { address: string; token: string; namespace?: string; kvMount: string; transitMount: string; transitKey: string };
     /** A new KEK this often (0: only on demand). */
     kekRotationMs: number;
     /** How often the re-wrap job looks for records on an older KEK. */

@@ -33,13 +33,15 @@ interface FileSettings {
   auditExporters?: string;
   masterKeyFile?: string;
   vaultKekRotation?: string | number;
+  vault?: string;
+  vaultKek?: string;
 }
 
 const FILE_KEYS = new Set<keyof FileSettings>([
   'port', 'host', 'issuer', 'dataDir', 'databaseUrl', 'redisUrl', 'logLevel', 'trustProxy',
   'tokenTtl', 'signingAlg', 'audiences', 'allowInsecureJwksUri',
   'policy', 'policyGitUrl', 'policyGitBranch', 'policyGitPath', 'policyPoll',
-  'auditCheckpointEvery', 'auditCheckpointInterval', 'auditVerifyInterval', 'auditExporters', 'masterKeyFile', 'vaultKekRotation',
+  'auditCheckpointEvery', 'auditCheckpointInterval', 'auditVerifyInterval', 'auditExporters', 'masterKeyFile', 'vaultKekRotation', 'vault', 'vaultKek',
 ]);
 
 function readFile(env: Env): { settings: FileSettings; path?: string } {
@@ -260,13 +262,44 @@ export function loadConfig(env: Env = process.env): AlterConfig {
     policy: loadPolicySource(env, file, dataDir),
     policySyncIntervalMs: DEFAULTS.policySyncIntervalMs,
     audit: loadAudit(env, file),
-    masterKey: loadMasterKey(env, file, dataDir, databaseUrl !== undefined),
+    ...loadVault(env, file, dataDir, databaseUrl !== undefined),
+    allowInsecureJwksUri: parseBool('ALTER_ALLOW_INSECURE_JWKS_URI', pick(env.ALTER_ALLOW_INSECURE_JWKS_URI, file.allowInsecureJwksUri) ?? false),
+  };
+}
+
+function loadVault(env: Env, file: FileSettings, dataDir: string, production: boolean): Pick<AlterConfig, 'masterKey' | 'vault'> {
+  const store = String(pick(env.ALTER_VAULT, file.vault) ?? 'aes');
+  if (!['aes', 'hashicorp'].includes(store)) {
+    throw new ConfigError('ALTER_VAULT', `must be aes or hashicorp, got "${store}"`);
+  }
+  const kek = String(pick(env.ALTER_VAULT_KEK, file.vaultKek) ?? 'local');
+  if (kek !== 'local' && kek !== 'transit') throw new ConfigError('ALTER_VAULT_KEK', `must be local or transit, got "${kek}"`);
+  let hashicorp: NonNullable<AlterConfig['vault']['hashicorp']> | undefined;
+  if (store === 'hashicorp' || kek === 'transit') {
+    const address = env.VAULT_ADDR;
+    if (!address) throw new ConfigError('VAULT_ADDR', `is required with ${store === 'hashicorp' ? 'ALTER_VAULT=hashicorp' : 'ALTER_VAULT_KEK=transit'} (e.g. https://vault.example.com:8200)`);
+    parseUrl('VAULT_ADDR', address, ['http:', 'https:']);
+    const token = env.VAULT_TOKEN;
+    if (!token) throw new ConfigError('VAULT_TOKEN', 'is required to authenticate to HashiCorp Vault');
+    hashicorp = {
+      address: address.replace(/\/+$/, ''),
+      token,
+      ...(env.VAULT_NAMESPACE ? { namespace: env.VAULT_NAMESPACE } : {}),
+      kvMount: env.ALTER_VAULT_KV_MOUNT || 'secret',
+      transitMount: env.ALTER_VAULT_TRANSIT_MOUNT || 'transit',
+      transitKey: env.ALTER_VAULT_TRANSIT_KEY || 'alter-kek',
+    };
+  }
+  return {
+    ...(kek === 'local' ? { masterKey: loadMasterKey(env, file, dataDir, production) } : {}),
     vault: {
+      store: store as AlterConfig['vault']['store'],
+      kek,
+      ...(hashicorp ? { hashicorp } : {}),
       kekRotationMs: ['0', 'off'].includes(String(pick(env.ALTER_VAULT_KEK_ROTATION, file.vaultKekRotation)).trim())
         ? 0
         : durationMs('ALTER_VAULT_KEK_ROTATION', pick(env.ALTER_VAULT_KEK_ROTATION, file.vaultKekRotation), DEFAULTS.vaultKekRotationMs, 3600),
       rewrapIntervalMs: DEFAULTS.vaultRewrapIntervalMs,
     },
-    allowInsecureJwksUri: parseBool('ALTER_ALLOW_INSECURE_JWKS_URI', pick(env.ALTER_ALLOW_INSECURE_JWKS_URI, file.allowInsecureJwksUri) ?? false),
   };
 }

@@ -60,7 +60,7 @@ describe('loadConfig defaults', () => {
       policySyncIntervalMs: 15_000,
       audit: { checkpointEvery: 1000, checkpointIntervalMs: 60_000, verifyIntervalMs: 3_600_000 },
       masterKey: { source: 'file', path: 'data/master.key', generate: true },
-      vault: { kekRotationMs: 30 * 24 * 3_600_000, rewrapIntervalMs: 60_000 },
+      vault: { store: 'aes', kek: 'local', kekRotationMs: 30 * 24 * 3_600_000, rewrapIntervalMs: 60_000 },
       allowInsecureJwksUri: false,
     });
   });
@@ -140,8 +140,17 @@ describe('loadConfig environment overrides', () => {
       policySyncIntervalMs: 15_000,
       audit: { checkpointEvery: 50, checkpointIntervalMs: 10_000, verifyIntervalMs: 600_000, exportersFile: '/etc/alter/exporters.yaml' },
       masterKey: { source: 'env', key: Buffer.from(MASTER_KEY, 'base64') },
-      vault: { kekRotationMs: 7 * 24 * 3_600_000, rewrapIntervalMs: 60_000 },
+      vault: { store: 'aes', kek: 'local', kekRotationMs: 7 * 24 * 3_600_000, rewrapIntervalMs: 60_000 },
       allowInsecureJwksUri: true,
+    });
+  });
+
+  test('HashiCorp Vault as the store and Transit as the KEK: the master key is not needed', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://db/alter', ALTER_VAULT: 'hashicorp', ALTER_VAULT_KEK: 'transit', VAULT_ADDR: 'https://vault:8200/', VAULT_TOKEN: 'hvs.x', VAULT_NAMESPACE: 'team-a' });
+    expect(config.masterKey).toBeUndefined();
+    expect(config.vault).toMatchObject({
+      store: 'hashicorp', kek: 'transit',
+      hashicorp: { address: 'https://vault:8200', token: 'hvs.x', namespace: 'team-a', kvMount: 'secret', transitMount: 'transit', transitKey: 'alter-kek' },
     });
   });
 
@@ -291,6 +300,9 @@ describe('bad values throw ConfigError naming the setting', () => {
     ['PORT in hex', { PORT: '0x1F90' }, 'PORT'],
     ['both a policy file and a git policy', { ALTER_POLICY: 'p.yaml', ALTER_POLICY_GIT_URL: 'https://git.example.com/p.git' }, 'ALTER_POLICY'],
     ['ALTER_POLICY_POLL above a minute', { ALTER_POLICY_POLL: '5m' }, 'ALTER_POLICY_POLL'],
+    ['an unknown vault', { ALTER_VAULT: 'keepass' }, 'ALTER_VAULT'],
+    ['HashiCorp Vault without an address', { ALTER_VAULT: 'hashicorp', VAULT_TOKEN: 't' }, 'VAULT_ADDR'],
+    ['HashiCorp Vault without a token', { ALTER_VAULT_KEK: 'transit', VAULT_ADDR: 'https://vault:8200' }, 'VAULT_TOKEN'],
     ['ALTER_VAULT_KEK_ROTATION too short', { ALTER_VAULT_KEK_ROTATION: '5m' }, 'ALTER_VAULT_KEK_ROTATION'],
     ['no master key in the production profile', { DATABASE_URL: 'postgres://db/alter' }, 'ALTER_MASTER_KEY'],
     ['a master key of the wrong length', { ALTER_MASTER_KEY: Buffer.alloc(16).toString('base64') }, 'ALTER_MASTER_KEY'],
