@@ -34,6 +34,12 @@ export interface AlterConfig {
     kek: 'local' | 'transit';
     /** HashiCorp Vault (KV v2 store and/or Transit KEK): the standard VAULT_* variables. */
     hashicorp?: { address: string; token: string; namespace?: string; kvMount: string; transitMount: string; transitKey: string };
+    /** AWS Secrets Manager: region, optional endpoint; credentials from the AWS SDK's default chain. */
+    aws?: { region: string; endpoint?: string; credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } };
+    /** GCP Secret Manager: project, optional endpoint; a static token (development) or the metadata server. */
+    gcp?: { project: string; endpoint?: string; accessToken?: string };
+    /** Azure Key Vault: vault URL; a static token (development) or managed identity. */
+    azure?: { vaultUrl: string; accessToken?: string; clientId?: string };
     /** A new KEK this often (0: only on demand). */
     kekRotationMs: number;
     /** How often the re-wrap job looks for records on an older KEK. */

@@ -269,8 +269,42 @@ export function loadConfig(env: Env = process.env): AlterConfig {
 
 function loadVault(env: Env, file: FileSettings, dataDir: string, production: boolean): Pick<AlterConfig, 'masterKey' | 'vault'> {
   const store = String(pick(env.ALTER_VAULT, file.vault) ?? 'aes');
-  if (!['aes', 'hashicorp'].includes(store)) {
-    throw new ConfigError('ALTER_VAULT', `must be aes or hashicorp, got "${store}"`);
+  if (!['aes', 'hashicorp', 'aws', 'gcp', 'azure'].includes(store)) {
+    throw new ConfigError('ALTER_VAULT', `must be aes, hashicorp, aws, gcp or azure, got "${store}"`);
+  }
+  const external: Partial<AlterConfig['vault']> = {};
+  if (store === 'aws') {
+    const region = env.ALTER_AWS_REGION || env.AWS_REGION;
+    if (!region) throw new ConfigError('AWS_REGION', 'is required with ALTER_VAULT=aws (e.g. eu-west-1)');
+    const endpoint = env.ALTER_AWS_SECRETS_ENDPOINT;
+    // explicit keys when the environment has them; otherwise the AWS SDK's default chain (instance role, SSO, …)
+    const credentials = env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+      ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) }
+      : undefined;
+    external.aws = {
+      region,
+      ...(endpoint ? { endpoint: parseUrl('ALTER_AWS_SECRETS_ENDPOINT', endpoint, ['http:', 'https:']) } : {}),
+      ...(credentials ? { credentials } : {}),
+    };
+  }
+  if (store === 'gcp') {
+    const project = env.ALTER_GCP_PROJECT;
+    if (!project) throw new ConfigError('ALTER_GCP_PROJECT', 'is required with ALTER_VAULT=gcp (the project holding the secrets)');
+    const endpoint = env.ALTER_GCP_SECRETS_ENDPOINT;
+    external.gcp = {
+      project,
+      ...(endpoint ? { endpoint: parseUrl('ALTER_GCP_SECRETS_ENDPOINT', endpoint, ['http:', 'https:']) } : {}),
+      ...(env.ALTER_GCP_ACCESS_TOKEN ? { accessToken: env.ALTER_GCP_ACCESS_TOKEN } : {}),
+    };
+  }
+  if (store === 'azure') {
+    const vaultUrl = env.ALTER_AZURE_KEY_VAULT_URL;
+    if (!vaultUrl) throw new ConfigError('ALTER_AZURE_KEY_VAULT_URL', 'is required with ALTER_VAULT=azure (https://<name>.vault.azure.net)');
+    external.azure = {
+      vaultUrl: parseUrl('ALTER_AZURE_KEY_VAULT_URL', vaultUrl, ['http:', 'https:']).replace(/\/+$/, ''),
+      ...(env.ALTER_AZURE_ACCESS_TOKEN ? { accessToken: env.ALTER_AZURE_ACCESS_TOKEN } : {}),
+      ...(env.AZURE_CLIENT_ID ? { clientId: env.AZURE_CLIENT_ID } : {}),
+    };
   }
   const kek = String(pick(env.ALTER_VAULT_KEK, file.vaultKek) ?? 'local');
   if (kek !== 'local' && kek !== 'transit') throw new ConfigError('ALTER_VAULT_KEK', `must be local or transit, got "${kek}"`);
@@ -296,6 +330,7 @@ function loadVault(env: Env, file: FileSettings, dataDir: string, production: bo
       store: store as AlterConfig['vault']['store'],
       kek,
       ...(hashicorp ? { hashicorp } : {}),
+      ...external,
       kekRotationMs: ['0', 'off'].includes(String(pick(env.ALTER_VAULT_KEK_ROTATION, file.vaultKekRotation)).trim())
         ? 0
         : durationMs('ALTER_VAULT_KEK_ROTATION', pick(env.ALTER_VAULT_KEK_ROTATION, file.vaultKekRotation), DEFAULTS.vaultKekRotationMs, 3600),

@@ -37,9 +37,28 @@ export async function openVault(config: AlterConfig, store: Store, log: Logger):
   }
   const builtIn = new EnvelopeSecretStore({ records: store.vaultRecords, kek });
   let secrets: SecretStore = builtIn;
+  const { aws, gcp, azure } = config.vault;
   if (config.vault.store === 'hashicorp') {
     const { Kv2SecretStore } = await import('./hashicorp/kv2-secret-store.ts');
     secrets = new Kv2SecretStore({ vault: vaultHttp!, mount: hashicorp!.kvMount });
+  } else if (config.vault.store === 'aws' && aws) {
+    const { createAwsSecretStore } = await import('./aws/aws-secret-store.ts');
+    secrets = await createAwsSecretStore({ region: aws.region, ...(aws.endpoint ? { endpoint: aws.endpoint } : {}), ...(aws.credentials ? { credentials: aws.credentials } : {}) });
+  } else if (config.vault.store === 'gcp' && gcp) {
+    const [{ createGcpSecretStore }, { createGcpMetadataTokenProvider }] = await Promise.all([import('./gcp/gcp-secret-store.ts'), import('./gcp/metadata-token.ts')]);
+    const token = gcp.accessToken;
+    secrets = createGcpSecretStore({
+      projectId: gcp.project,
+      ...(gcp.endpoint ? { endpoint: gcp.endpoint } : {}),
+      token: token ? async () => token : createGcpMetadataTokenProvider(),
+    });
+  } else if (config.vault.store === 'azure' && azure) {
+    const [{ createAzureSecretStore }, { createAzureManagedIdentityTokenProvider }] = await Promise.all([import('./azure/azure-secret-store.ts'), import('./azure/managed-identity-token.ts')]);
+    const token = azure.accessToken;
+    secrets = createAzureSecretStore({
+      vaultUrl: azure.vaultUrl,
+      token: token ? async () => token : createAzureManagedIdentityTokenProvider(azure.clientId ? { clientId: azure.clientId } : {}),
+    });
   }
   return { kek, builtIn, secrets };
 }
