@@ -1,4 +1,5 @@
 import { VaultUnavailable } from '../../shared/errors.ts';
+import { parseJsonOrUndefined } from '../../shared/parse-json.ts';
 
 /** One JSON request to a cloud secret service (shared by the GCP and Azure adapters). */
 export interface RestRequest {
@@ -44,20 +45,12 @@ export async function restCall(adapter: string, request: RestRequest): Promise<R
       redirect: 'error',
     });
     const text = await response.text();
-    return { status: response.status, body: parseJson(text) };
+    return { status: response.status, body: parseJsonOrUndefined(text) };
   } catch (cause) {
     throw new VaultUnavailable(adapter, signal.aborted ? `request timed out after ${request.timeoutMs} ms` : 'request failed (network error)', { cause: redact(cause) });
   }
 }
 
-function parseJson(text: string): unknown {
-  if (text === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
 
 /** Keeps the error class and message of a transport failure, never request data. */
 function redact(cause: unknown): unknown {

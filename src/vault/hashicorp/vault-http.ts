@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { VaultUnavailable } from '../../shared/errors.ts';
+import { parseJsonOrUndefined } from '../../shared/parse-json.ts';
 
 /** The adapter name in every error this client raises. */
 export const ADAPTER = 'hashicorp';
@@ -100,7 +101,7 @@ export class VaultHttp {
       const description = signal.aborted ? `request timed out after ${this.#timeoutMs} ms` : 'request failed (network error)';
       throw new Retryable(new VaultUnavailable(ADAPTER, `${method} ${route(path)}: ${description}`, { cause: redact(cause) }));
     }
-    const parsed = parseJson(text);
+    const parsed = parseJsonOrUndefined(text);
     const reply: VaultReply = { status, body: parsed, errors: errorsOf(parsed, token) };
     if ((status >= 200 && status < 300) || status === 400 || status === 404) return reply;
     const detail = `${method} ${route(path)}: HTTP ${status}${summary(reply)}`;
@@ -130,14 +131,6 @@ function route(path: string): string {
   return path.split('?')[0]!.split('/').slice(0, 2).join('/');
 }
 
-function parseJson(text: string): unknown {
-  if (text === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
 
 function errorsOf(body: unknown, token: string): string[] {
   const errors = (body as { errors?: unknown } | undefined)?.errors;
