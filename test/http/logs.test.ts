@@ -12,7 +12,7 @@ import { loadConfig } from '../../src/config/load-config.ts';
 import { clientAssertion, registerAgent, requestToken, ASSERTION_TYPE } from '../helpers/agents.ts';
 import type { TestServer } from '../helpers/server.ts';
 
-test('logs are JSON lines and carry no admin key, assertion or token, even at trace level', async () => {
+test('logs are JSON lines and carry no admin key, assertion, token or secret value, even at trace level', async () => {
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, done) {
@@ -41,12 +41,21 @@ test('logs are JSON lines and carry no admin key, assertion or token, even at tr
     await request(url).post('/v1/introspect').type('form')
       .send({ token: ok.body.access_token, client_assertion_type: ASSERTION_TYPE, client_assertion: await clientAssertion(agent, url) });
     await request(url).get('/v1/admin/agents').set('Authorization', 'Bearer wrong-admin-key-value');
+    // managed secrets: create, rotate, a refused create, and a KEK rotation with re-wrap
+    const secretValue = 'LOGCHECK_secret_value_7e1f';
+    const created = await request(url).post('/v1/admin/secrets').set('Authorization', `Bearer ${adminKey}`).send({ name: 'logged', type: 'bearer', value: { token: secretValue } });
+    expect(created.status).toBe(201);
+    await request(url).post(`/v1/admin/secrets/${created.body.id}/rotate`).set('Authorization', `Bearer ${adminKey}`).send({ value: { token: `${secretValue}_2` } });
+    await request(url).post('/v1/admin/secrets').set('Authorization', `Bearer ${adminKey}`).send({ name: 'Bad Name', type: 'bearer', value: { token: `${secretValue}_3` } });
+    await request(url).post('/v1/admin/keys/rotate-kek?wait=true').set('Authorization', `Bearer ${adminKey}`);
 
     expect(lines.length).toBeGreaterThan(3);
     for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
     const all = lines.join('\n');
     expect(all).toContain('"msg":"request"');
     expect(all).toContain('oauth request refused');
+    expect(all).not.toContain('LOGCHECK_');
+    expect(all).toContain('vault data keys re-wrapped');
     for (const secret of [adminKey, 'wrong-admin-key-value', ok.body.access_token, assertion, ok.body.access_token.split('.')[2]]) {
       expect(all).not.toContain(secret);
     }
