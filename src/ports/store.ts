@@ -252,6 +252,11 @@ export interface Store {
   readonly vaultRecords: VaultRecordStore;
   readonly vaultKeks: VaultKekStore;
   readonly managedSecrets: ManagedSecretStore;
+  /**
+   * Runs `fn` only if no other node is running a task under the same `lock` right now (a
+   * database lock held for the whole call); returns false without running it otherwise.
+   */
+  exclusive(lock: 'auditExport', fn: () => Promise<void>): Promise<boolean>;
   /** Applies pending versioned migrations under a lock (safe when several nodes start at once). */
   migrate(): Promise<void>;
   ping(): Promise<void>;

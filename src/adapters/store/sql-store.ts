@@ -8,6 +8,7 @@ import { createDelegationCounterRepository } from './sql/delegation-counter-repo
 import { createExportCursorRepository } from './sql/export-cursor-repository.ts';
 import { createManagedSecretRepository } from './sql/managed-secret-repository.ts';
 import { createPolicyRevisionRepository } from './sql/policy-revision-repository.ts';
+import { ADVISORY_LOCK } from './sql/locks.ts';
 import { runMigrations } from './sql/migrations.ts';
 import { createOidcModelRepository } from './sql/oidc-model-repository.ts';
 import { createRevocationRepository } from './sql/revocation-repository.ts';
@@ -38,6 +39,20 @@ export function createSqlStore(db: SqlDatabase): Store {
     vaultRecords: createVaultRecordRepository(db),
     vaultKeks: createVaultKekRepository(db),
     managedSecrets: createManagedSecretRepository(db),
+    async exclusive(lock, fn) {
+      // PGlite has one connection and one process (the data directory is locked): nothing to exclude
+      if (db.kind === 'pglite') {
+        await fn();
+        return true;
+      }
+      return db.transaction(async (tx) => {
+        const rows = await tx.query<{ ok: boolean }>(`SELECT pg_try_advisory_xact_lock(${ADVISORY_LOCK[lock]}) AS ok`);
+        if (!rows[0]?.ok) return false;
+        await fn();
+        return true;
+      });
+    },
+
     async migrate() {
       await runMigrations(db);
     },

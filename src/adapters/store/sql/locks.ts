@@ -7,4 +7,6 @@ export const ADVISORY_LOCK = {
   migrations: 0x616c_7401,
   /** Held while signing keys are initialized or rotated. */
   signingKeys: 0x616c_7402,
+  /** Held for a whole audit export pass (one node exports at a time). */
+  auditExport: 0x616c_7403,
 } as const;
