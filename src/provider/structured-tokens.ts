@@ -2,6 +2,7 @@ import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { IdentifierHmac } from '../audit/identifier-hmac.ts';
 import { chainAgentsOf } from '../exchange/token-chain.ts';
 import type { AuditSink } from '../ports/audit.ts';
+import type { Store } from '../ports/store.ts';
 import type { RevocationService } from '../revocation/revocation-service.ts';
 import { looksLikeJwt, type AccessTokenVerifier } from './access-token-verifier.ts';
 import type { StructuredTokenHandler } from './internals.ts';
@@ -16,6 +17,7 @@ export function createStructuredTokenHandler(deps: {
   revocations: RevocationService;
   audit: AuditSink;
   hmac: IdentifierHmac;
+  store: Pick<Store, 'connections'>;
 }): StructuredTokenHandler {
   return async function structuredTokens(ctx: KoaContextWithOIDC, next: () => Promise<void>) {
     const token = ctx.oidc.params?.token;
@@ -33,6 +35,11 @@ export function createStructuredTokenHandler(deps: {
         return;
       }
       if (await deps.revocations.isRevoked({ jti: claims.jti, clientId: claims.client_id, iat: claims.iat, actors })) return;
+      // a token acting through a connection dies with the connection
+      if (typeof claims.connection_id === 'string') {
+        const connection = await deps.store.connections.findById(claims.connection_id);
+        if (!connection || connection.status !== 'active') return;
+      }
       ctx.body = { ...claims, active: true, token_type: 'Bearer' };
       return;
     }

@@ -313,6 +313,8 @@ describe.each<Profile>(['embedded', 'production'])('token exchange (RFC 8693) wi
     const child = await actor(srv, { class: 'summarizer' });
     const afterRevoke = await exchange(child, { subject_token: token.access_token, subject_token_type: TokenType.accessToken }).catch((e: unknown) => e);
     expect(afterRevoke).toMatchObject({ error: 'invalid_grant' });
+    // and the token acting through it introspects inactive
+    expect(await oidc.tokenIntrospection(parent.config, token.access_token)).toEqual({ active: false });
   });
 
   test('an org connection (no end user): the token acts for the org', async () => {
