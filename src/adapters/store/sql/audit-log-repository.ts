@@ -65,11 +65,17 @@ function placeholders(rows: number, columns: number): string {
  * sees the head the previous one committed.
  */
 export function createAuditLogRepository(db: SqlDatabase): AuditLogStore {
+  /** Orgs whose head row exists (head rows are never deleted): their appends skip the upsert. */
+  const knownHeads = new Set<string>();
   return {
     async append(orgId, build) {
       return db.transaction(async (tx) => {
-        await tx.query('INSERT INTO audit_heads (org_id, seq, entry_hash) VALUES ($1, 0, $2) ON CONFLICT (org_id) DO NOTHING', [orgId, GENESIS_HASH]);
-        const rows = await tx.query<{ seq: number; entry_hash: string }>('SELECT seq, entry_hash FROM audit_heads WHERE org_id = $1 FOR UPDATE', [orgId]);
+        const lockHead = () => tx.query<{ seq: number; entry_hash: string }>('SELECT seq, entry_hash FROM audit_heads WHERE org_id = $1 FOR UPDATE', [orgId]);
+        let rows = knownHeads.has(orgId) ? await lockHead() : [];
+        if (rows.length === 0) {
+          await tx.query('INSERT INTO audit_heads (org_id, seq, entry_hash) VALUES ($1, 0, $2) ON CONFLICT (org_id) DO NOTHING', [orgId, GENESIS_HASH]);
+          rows = await lockHead();
+        }
         const head: AuditHead = { orgId, seq: Number(rows[0]!.seq), entryHash: rows[0]!.entry_hash };
         const entries = build(head);
         if (entries.length === 0) return head;
@@ -80,6 +86,7 @@ export function createAuditLogRepository(db: SqlDatabase): AuditLogStore {
         await tx.query(`INSERT INTO audit_log (${COLUMNS}) VALUES ${placeholders(entries.length, 13)}`, params);
         const last = entries.at(-1)!;
         await tx.query('UPDATE audit_heads SET seq = $2, entry_hash = $3 WHERE org_id = $1', [orgId, last.seq, last.entryHash]);
+        knownHeads.add(orgId);
         return { orgId, seq: last.seq, entryHash: last.entryHash };
       });
     },
