@@ -24,6 +24,15 @@ import { KekRotation } from './vault/kek-rotation.ts';
 import { startExporters } from './audit/exporters/export-runner.ts';
 import { loadExportersConfig } from './audit/exporters/exporter-config.ts';
 import { TokenExchangeService } from './exchange/exchange-service.ts';
+import { AppKeyService } from './connections/app-keys.ts';
+import { AppWebhooks } from './connections/app-webhooks.ts';
+import { ConnectService } from './connections/connect-service.ts';
+import { ConnectionService } from './connections/connection-service.ts';
+import { ConnectionTokenService } from './connections/connection-tokens.ts';
+import { ProviderConfigService } from './connections/provider-configs.ts';
+import { ConnectionBroker } from './connections/upstream-broker.ts';
+import { UpstreamRevocationJob } from './connections/upstream-revocation-job.ts';
+import { builtInProvidersDir, loadCatalog } from './providers/catalog.ts';
 import { createHttpApp } from './http/create-http-app.ts';
 import { AccessTokenSigner } from './keys/access-token-signer.ts';
 import { ensureAdminKey } from './keys/admin-keys.ts';
@@ -60,6 +69,13 @@ export interface AlterApp {
   vault: EnvelopeSecretStore;
   secrets: ManagedSecretService;
   kekRotation: KekRotation;
+  providers: ProviderConfigService;
+  connectionTokens: ConnectionTokenService;
+  connect: ConnectService;
+  connections: ConnectionService;
+  appKeys: AppKeyService;
+  webhooks: AppWebhooks;
+  upstreamRevocations: UpstreamRevocationJob;
   holder: ProviderHolder;
   log: Logger;
   /** Path of the admin key file, when this node's data directory has one. */
@@ -147,6 +163,33 @@ export async function createApp(config: AlterConfig, options: { log?: Logger } =
     const agents = new AgentService({ store: store.agents, revocations, cache: agentCache, allowInsecureJwksUri: config.allowInsecureJwksUri, audit });
     const verifier = new AccessTokenVerifier({ issuer: config.issuer, keys });
 
+    // Connections (issue 6): the catalog is data; a bad file stops start-up with file, line and reason.
+    const catalog = loadCatalog({ builtInDir: builtInProvidersDir(), customDir: config.connect.providersDir, allowInsecureUrls: config.connect.allowInsecureProviderUrls });
+    const providers = new ProviderConfigService({
+      catalog, store: store.providerConfigs, vault: secretStore, audit, redirectUri: `${config.issuer}/connect/callback`,
+      allowInsecure: config.connect.allowInsecureProviderUrls, timeoutSeconds: config.connect.upstreamTimeoutSeconds,
+    });
+    const webhooks = new AppWebhooks({ apps: store.apps, settings: sealedSettings, log });
+    closers.unshift(() => webhooks.drain());
+    const connectionTokens = new ConnectionTokenService({
+      connections: store.connections, vault: secretStore, providers, audit, webhooks, log, refreshMarginSeconds: config.connect.refreshMarginSeconds,
+    });
+    const flowKey = Buffer.from(await sealedSettings.getOrCreate('connect_flow_key', () => randomBytes(32).toString('base64')), 'base64');
+    const connect = new ConnectService({
+      sessions: store.connectSessions, connections: store.connections, apps: store.apps, providers, tokens: connectionTokens, audit, log,
+      flowKey, baseUrl: config.issuer, sessionTtlSeconds: config.connect.sessionTtlSeconds,
+    });
+    const connections = new ConnectionService({ connections: store.connections, tokens: connectionTokens, providers, audit, webhooks, log });
+    const appKeys = new AppKeyService({ store: store.appKeys, audit });
+    const broker = new ConnectionBroker({ connections: store.connections, tokens: connectionTokens, providers, revocations: store.upstreamRevocations, vault: secretStore });
+    const upstreamRevocations = new UpstreamRevocationJob({
+      revocations: store.upstreamRevocations, connections: store.connections, tokens: connectionTokens, providers, vault: secretStore, audit, log,
+    });
+    await queue.every('connection-refresh', config.connect.refreshIntervalMs, async () => {
+      await connectionTokens.refreshDue(config.connect.refreshAheadSeconds);
+      await upstreamRevocations.run();
+    });
+
     const policy = new PolicyService({
       source: openPolicySourceFor(config, log),
       compile: compilePolicy,
@@ -170,6 +213,7 @@ export async function createApp(config: AlterConfig, options: { log?: Logger } =
       delegations: store.delegations,
       audit,
       hmac: audit.hmac,
+      broker,
     });
     const cookieKeys = await sealedSettings.getOrCreate('cookie_keys', () => [randomBytes(32).toString('base64url')]);
 
@@ -180,6 +224,7 @@ export async function createApp(config: AlterConfig, options: { log?: Logger } =
       await store.oidc.purgeExpired();
       await revocations.purgeExpired();
       await store.delegations.purgeExpired();
+      await connect.purgeExpired();
       await keys.purgeRetired();
       await keys.reload();
     });
@@ -202,12 +247,19 @@ export async function createApp(config: AlterConfig, options: { log?: Logger } =
       secrets,
       holder,
       readiness,
+      apps: store.apps,
+      appKeys,
+      providers,
+      connect,
+      connections,
+      webhooks,
     });
     const callback = koa.callback();
     const servers: Server[] = [];
 
     return {
       config, profile, koa, callback, store, bus, tenant, keys, agents, revocations, policy, exchange, audit, vault, secrets, kekRotation, holder, log,
+      providers, connectionTokens, connect, connections, appKeys, webhooks, upstreamRevocations,
       ...(admin.keyFile ? { adminKeyFile: admin.keyFile } : {}),
       async listen(port = config.port, host = config.host) {
         const server = createServer(callback);

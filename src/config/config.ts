@@ -59,6 +59,21 @@ export interface AlterConfig {
   policySyncIntervalMs: number;
   /** Accept `http:` agent `jwks_uri`s (loopback development only). */
   allowInsecureJwksUri: boolean;
+  /** Connect and upstream connections (issue 6). */
+  connect: {
+    /** Custom provider YAML files (same schema as config/providers); may replace built-in ones by name. */
+    providersDir: string;
+    /** Accept http: URLs in custom providers (loopback development and tests only). */
+    allowInsecureProviderUrls: boolean;
+    sessionTtlSeconds: number;
+    /** How often the background refresh job runs… */
+    refreshIntervalMs: number;
+    /** …and how far ahead of expiry it refreshes. */
+    refreshAheadSeconds: number;
+    /** On demand: a token this close to expiry is refreshed before use. */
+    refreshMarginSeconds: number;
+    upstreamTimeoutSeconds: number;
+  };
 }
 
 /** Where the YAML policy comes from (DESIGN.md, Policy). */

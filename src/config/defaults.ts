@@ -36,6 +36,14 @@ export const DEFAULTS = {
   /** Vault: a new key-encryption key every 30 days; old records re-wrapped by a job every minute. */
   vaultKekRotationMs: 30 * 24 * 3_600_000,
   vaultRewrapIntervalMs: 60_000,
+  /** Connect: a session link lives 15 minutes. */
+  connectSessionTtlMs: 15 * 60_000,
+  /** Refresh: the job runs every minute and refreshes tokens expiring within 5 minutes; on demand, a token within 60 s of expiry is refreshed first. */
+  refreshIntervalMs: 60_000,
+  refreshAheadSeconds: 300,
+  refreshMarginSeconds: 60,
+  /** Seconds before a request to a provider's OAuth endpoints is abandoned. */
+  upstreamTimeoutSeconds: 15,
   /** How often maintenance (purges, key reload) runs. */
   maintenanceIntervalMs: 60_000,
 } as const;

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../shared/errors.ts';
 import type { AlterConfig, MasterKeyConfig, PolicySourceConfig } from './config.ts';
@@ -35,6 +35,10 @@ interface FileSettings {
   vaultKekRotation?: string | number;
   vault?: string;
   vaultKek?: string;
+  providersDir?: string;
+  allowInsecureProviderUrls?: boolean;
+  connectSessionTtl?: string | number;
+  refreshInterval?: string | number;
 }
 
 const FILE_KEYS = new Set<keyof FileSettings>([
@@ -42,6 +46,7 @@ const FILE_KEYS = new Set<keyof FileSettings>([
   'tokenTtl', 'signingAlg', 'audiences', 'allowInsecureJwksUri',
   'policy', 'policyGitUrl', 'policyGitBranch', 'policyGitPath', 'policyPoll',
   'auditCheckpointEvery', 'auditCheckpointInterval', 'auditVerifyInterval', 'auditExporters', 'masterKeyFile', 'vaultKekRotation', 'vault', 'vaultKek',
+  'providersDir', 'allowInsecureProviderUrls', 'connectSessionTtl', 'refreshInterval',
 ]);
 
 function readFile(env: Env): { settings: FileSettings; path?: string } {
@@ -264,6 +269,15 @@ export function loadConfig(env: Env = process.env): AlterConfig {
     audit: loadAudit(env, file),
     ...loadVault(env, file, dataDir, databaseUrl !== undefined),
     allowInsecureJwksUri: parseBool('ALTER_ALLOW_INSECURE_JWKS_URI', pick(env.ALTER_ALLOW_INSECURE_JWKS_URI, file.allowInsecureJwksUri) ?? false),
+    connect: {
+      providersDir: resolve(String(pick(env.ALTER_PROVIDERS_DIR, file.providersDir) ?? join(dataDir, 'providers'))),
+      allowInsecureProviderUrls: parseBool('ALTER_ALLOW_INSECURE_PROVIDER_URLS', pick(env.ALTER_ALLOW_INSECURE_PROVIDER_URLS, file.allowInsecureProviderUrls) ?? false),
+      sessionTtlSeconds: Math.round(durationMs('ALTER_CONNECT_SESSION_TTL', pick(env.ALTER_CONNECT_SESSION_TTL, file.connectSessionTtl), DEFAULTS.connectSessionTtlMs, 60) / 1000),
+      refreshIntervalMs: durationMs('ALTER_REFRESH_INTERVAL', pick(env.ALTER_REFRESH_INTERVAL, file.refreshInterval), DEFAULTS.refreshIntervalMs, 1),
+      refreshAheadSeconds: DEFAULTS.refreshAheadSeconds,
+      refreshMarginSeconds: DEFAULTS.refreshMarginSeconds,
+      upstreamTimeoutSeconds: DEFAULTS.upstreamTimeoutSeconds,
+    },
   };
 }
 

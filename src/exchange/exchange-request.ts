@@ -27,6 +27,8 @@ export interface ExchangeParams {
   /** Requested scopes, in order, deduplicated; undefined when `scope` was absent. */
   scopes?: string[];
   run: RunContext;
+  /** Broker mode: the provider's own access token was requested. */
+  upstream: boolean;
 }
 
 /** Parameter names the grant accepts (everything else is dropped by oidc-provider). */
@@ -63,11 +65,8 @@ export function parseExchangeParams(raw: RawExchangeParams): ExchangeParams {
     throw new InvalidRequest('actor_token is not supported: the acting agent is the client that authenticated with private_key_jwt');
   }
   const requested = text('requested_token_type', raw.requested_token_type);
-  if (requested === TokenType.upstreamAccessToken) {
-    throw new InvalidRequest('requested_token_type upstream_access_token (broker mode) is not available yet: request an Alter access token and call the provider through the proxy');
-  }
-  if (requested !== undefined && requested !== TokenType.accessToken) {
-    throw new InvalidRequest(`requested_token_type "${requested}" is not supported (use ${TokenType.accessToken})`);
+  if (requested !== undefined && requested !== TokenType.accessToken && requested !== TokenType.upstreamAccessToken) {
+    throw new InvalidRequest(`requested_token_type "${requested}" is not supported (use ${TokenType.accessToken}, or ${TokenType.upstreamAccessToken} for the provider's own token)`);
   }
 
   const resource = text('resource', raw.resource);
@@ -102,5 +101,6 @@ export function parseExchangeParams(raw: RawExchangeParams): ExchangeParams {
     ...(target === undefined ? {} : { target }),
     ...(scopes === undefined ? {} : { scopes }),
     run,
+    upstream: requested === TokenType.upstreamAccessToken,
   };
 }

@@ -4,11 +4,12 @@ import type { IdentifierHmac } from '../audit/identifier-hmac.ts';
 import type { AuditSink } from '../ports/audit.ts';
 import type { Agent, DelegationCounterStore } from '../ports/store.ts';
 import type { CompiledPolicy, PolicyDecision, PolicyRequest } from '../policy/types.ts';
-import { AccessDenied, InvalidGrant, InvalidScope, InvalidTarget } from '../shared/errors.ts';
+import { AccessDenied, InvalidGrant, InvalidRequest, InvalidScope, InvalidTarget } from '../shared/errors.ts';
 import { depthOf, pushActor, type ActClaim } from './act-claim.ts';
 import { parseExchangeParams, type ExchangeParams, type RawExchangeParams } from './exchange-request.ts';
 import { resolveSubject, type Subject, type SubjectDeps } from './subject.ts';
 import { TOKEN_EXCHANGE_GRANT, TokenType } from './token-types.ts';
+import type { UpstreamTokenBroker } from './upstream-broker.ts';
 
 /** Where the request came from, for the audit trail. */
 export interface ExchangeContext {
@@ -35,6 +36,8 @@ export interface ExchangeDeps extends SubjectDeps {
   signer: AccessTokenSigner;
   delegations: DelegationCounterStore;
   audit: AuditSink;
+  /** Broker mode (absent: refused). */
+  broker?: UpstreamTokenBroker;
 }
 
 /** Everything the steps learn about one request, in the order they learn it. */
@@ -242,6 +245,7 @@ export class TokenExchangeService {
     const remaining = subject.exp === undefined ? Number.POSITIVE_INFINITY : subject.exp - epoch(x.now);
     if (remaining <= 0) throw new InvalidGrant('subject_token has expired');
     const ttl = Math.min(decision.ttlSeconds, remaining);
+    if (x.params.upstream) return this.#brokered(x, Math.floor(ttl));
     const scope = decision.scopes.join(' ');
     const run = { ...subject.run, ...x.params.run };
     const signed = this.#deps.signer.sign(
@@ -279,6 +283,56 @@ export class TokenExchangeService {
       token_type: 'Bearer',
       expires_in: signed.exp - signed.iat,
       ...(sameScope ? {} : { scope }),
+    };
+  }
+
+  /**
+   * Broker mode: the provider's own access token for the connection, when the policy lets this
+   * provider's tokens out (`upstream_tokens: true`) and the provider can honour the grant.
+   */
+  async #brokered(x: Exchange, ttl: number): Promise<ExchangeResponse> {
+    const subject = x.subject!;
+    const decision = x.decision!;
+    if (!subject.connectionId) {
+      throw new InvalidRequest('broker mode needs a connection: exchange a connection id (subject_token_type urn:alter:params:oauth:token-type:connection) or a token acting through one');
+    }
+    if (!x.policy.upstreamTokensAllowed(x.provider!)) {
+      await this.#deps.audit.record({
+        orgId: x.actor.orgId,
+        type: 'policy.deny',
+        data: {
+          ...auditFacts(x), decision: 'deny', upstream: true, scopes: { requested: x.scopes ?? [] },
+          policy: { revision: x.policy.revision, rule: 'upstream_tokens', reason: `provider ${x.provider} does not allow upstream tokens` },
+          result: { status: 400, error: 'access_denied', latency_ms: latency(x) },
+        },
+      });
+      throw new AccessDenied(`the policy does not let ${x.provider} tokens out (set providers.${x.provider}.upstream_tokens: true to allow broker mode); request an Alter access token for the proxy instead`);
+    }
+    if (!this.#deps.broker) throw new InvalidRequest('broker mode is not available on this server');
+    const issued = await this.#deps.broker.issue({
+      orgId: x.actor.orgId, appId: x.actor.appId, connectionId: subject.connectionId, provider: x.provider!, permissions: decision.scopes, ttlSeconds: ttl,
+    });
+    await this.#deps.audit.record({
+      orgId: x.actor.orgId,
+      type: 'token.issued',
+      data: {
+        ...auditFacts(x),
+        decision: decision.effect,
+        upstream: true,
+        scopes: { requested: x.scopes, granted: issued.scope },
+        ttl: issued.expiresIn,
+        policy: { revision: decision.revision, rule: decision.ruleId },
+        result: { status: 200, latency_ms: latency(x) },
+      },
+    });
+    const requested = x.params.scopes;
+    const sameScope = requested !== undefined && requested.length === issued.scope.length && requested.every((s) => issued.scope.includes(s));
+    return {
+      access_token: issued.accessToken,
+      issued_token_type: TokenType.upstreamAccessToken,
+      token_type: 'Bearer',
+      expires_in: issued.expiresIn,
+      ...(sameScope ? {} : { scope: issued.scope.join(' ') }),
     };
   }
 }

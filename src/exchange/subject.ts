@@ -112,8 +112,11 @@ async function fromAccessToken(deps: SubjectDeps, token: string): Promise<Subjec
 async function fromConnection(deps: SubjectDeps, id: string, actor: Agent): Promise<Subject> {
   const connection = await deps.connections.findById(id);
   // Another app's connection reads exactly like a missing one: nothing leaks across tenants.
-  if (!connection || connection.orgId !== actor.orgId || connection.appId !== actor.appId || connection.status !== 'active') {
+  if (!connection || connection.orgId !== actor.orgId || connection.appId !== actor.appId || connection.status === 'revoked') {
     throw new InvalidGrant(UNKNOWN_CONNECTION);
+  }
+  if (connection.status === 'needs_reauth') {
+    throw new InvalidGrant(`connection ${connection.id} needs re-authorization: the provider no longer accepts its grant; the end user must reconnect`);
   }
   return {
     kind: 'connection',

@@ -19,6 +19,15 @@ import { adminSecretRoutes } from './routes/admin-secrets.ts';
 import type { ManagedSecretService } from '../vault/managed-secrets.ts';
 import type { KekRotation } from '../vault/kek-rotation.ts';
 import { healthRoutes } from './routes/health.ts';
+import { adminConnectionRoutes } from './routes/admin-connections.ts';
+import { connectApiRoutes } from './routes/connect-api.ts';
+import { connectPageRoutes } from './routes/connect-pages.ts';
+import type { AppKeyService } from '../connections/app-keys.ts';
+import type { AppWebhooks } from '../connections/app-webhooks.ts';
+import type { ConnectService } from '../connections/connect-service.ts';
+import type { ConnectionService } from '../connections/connection-service.ts';
+import type { ProviderConfigService } from '../connections/provider-configs.ts';
+import type { AppStore } from '../ports/connections.ts';
 import { delegateToProvider, oauthRoutes } from './routes/oauth.ts';
 
 export interface HttpDeps {
@@ -36,6 +45,12 @@ export interface HttpDeps {
   secrets: ManagedSecretService;
   holder: ProviderHolder;
   readiness: Record<string, () => Promise<void>>;
+  apps: AppStore;
+  appKeys: AppKeyService;
+  providers: ProviderConfigService;
+  connect: ConnectService;
+  connections: ConnectionService;
+  webhooks: AppWebhooks;
 }
 
 /**
@@ -53,6 +68,11 @@ export function createHttpApp(deps: HttpDeps): Koa {
   const policy = adminPolicyRoutes({ policy: deps.policy, bodyLimitBytes: deps.bodyLimitBytes });
   const secrets = adminSecretRoutes({ secrets: deps.secrets, bodyLimitBytes: deps.bodyLimitBytes });
   const audit = adminAuditRoutes({ audit: deps.audit, cursors: deps.exportCursors, bodyLimitBytes: deps.bodyLimitBytes });
+  const connectionsAdmin = adminConnectionRoutes({
+    apps: deps.apps, appKeys: deps.appKeys, providers: deps.providers, connections: deps.connections, webhooks: deps.webhooks, bodyLimitBytes: deps.bodyLimitBytes,
+  });
+  const connectApi = connectApiRoutes({ appKeys: deps.appKeys, connect: deps.connect, connections: deps.connections, bodyLimitBytes: deps.bodyLimitBytes });
+  const connectPages = connectPageRoutes({ connect: deps.connect, log: deps.log });
   const requireAdmin = adminAuth({ adminKeys: deps.adminKeys, tenant: deps.tenant });
   const oauth = oauthRoutes({ holder: deps.holder });
 
@@ -69,8 +89,10 @@ export function createHttpApp(deps: HttpDeps): Koa {
             await policy.routes()(ctx as never, async () => {
               await audit.routes()(ctx as never, async () => {
                 await secrets.routes()(ctx as never, async () => {
-                  ctx.status = 404;
-                  ctx.body = { error: 'not_found', error_description: `no admin endpoint ${ctx.method} ${ctx.path}` };
+                  await connectionsAdmin.routes()(ctx as never, async () => {
+                    ctx.status = 404;
+                    ctx.body = { error: 'not_found', error_description: `no admin endpoint ${ctx.method} ${ctx.path}` };
+                  });
                 });
               });
             });
@@ -81,6 +103,8 @@ export function createHttpApp(deps: HttpDeps): Koa {
     }
     await next();
   });
+  app.use(connectApi.routes());
+  app.use(connectPages.routes());
   app.use(oauth.routes());
   app.use(delegateToProvider(deps.holder));
   return app;

@@ -53,8 +53,10 @@ export function buildModel(doc: PolicyDocument, meta: { origin: string; revision
 
   const providerTtl = new Map<string, number | undefined>();
   const resources = new Map<string, string>();
+  const upstreamTokenProviders = new Set<string>();
   for (const [name, settings] of Object.entries(doc.providers ?? {})) {
     providerTtl.set(name, settings.ttl);
+    if (settings.upstream_tokens === true) upstreamTokenProviders.add(name);
     for (const url of settings.resources ?? []) resources.set(normalizeResource(url), name);
   }
 
@@ -85,6 +87,7 @@ export function buildModel(doc: PolicyDocument, meta: { origin: string; revision
     defaultTtlSeconds: doc.defaults?.ttl ?? DEFAULTS.tokenTtlSeconds,
     defaultDelegation,
     resources,
+    upstreamTokenProviders,
     candidates: (provider: string, agentClass: string | undefined) =>
       (byProvider.get(provider) ?? anyProvider).get(agentClass ?? UNCLASSIFIED) ?? rules,
     classOf,

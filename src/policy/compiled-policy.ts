@@ -16,6 +16,7 @@ export function createCompiledPolicy(model: PolicyModel): CompiledPolicy {
       if (model.providerTtl.has(resourceOrAudience)) return resourceOrAudience;
       return model.resources.get(normalizeResource(resourceOrAudience));
     },
+    upstreamTokensAllowed: (provider: string) => model.upstreamTokenProviders.has(provider),
     classOf: model.classOf,
     delegation(parentClass: string | undefined): DelegationLimits {
       const declared = parentClass === undefined ? undefined : model.classes.get(parentClass);

@@ -52,6 +52,8 @@ export interface PolicyModel {
   readonly defaultDelegation: DelegationLimits;
   /** Resource URL (no trailing slash) → provider name. */
   readonly resources: ReadonlyMap<string, string>;
+  /** Providers whose own access tokens may be handed out (broker mode). */
+  readonly upstreamTokenProviders: ReadonlySet<string>;
   /**
    * The rules that can match a provider and an effective class, in document order: rules for
    * `*` or that provider, and for `*` or that class. Evaluation only walks these.

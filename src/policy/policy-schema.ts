@@ -57,6 +57,8 @@ export function policySchema(names: DeclaredNames) {
     description: z.string().optional(),
     resources: z.array(resourceUrl).optional(),
     ttl: duration(true).optional(),
+    /** Broker mode: agents may receive this provider's own access tokens (default false). */
+    upstream_tokens: z.boolean().optional(),
   });
 
   const timeWindow = strict({

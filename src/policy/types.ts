@@ -116,6 +116,8 @@ export interface CompiledPolicy {
    * to a declared provider name; undefined when the policy does not know it.
    */
   resolveProvider(resourceOrAudience: string): string | undefined;
+  /** Broker mode: whether the policy lets agents receive this provider's own access tokens. */
+  upstreamTokensAllowed(provider: string): boolean;
   /** The class an agent counts as (registered class, subject to the class's name globs). */
   classOf(agent: { name: string; class: string }): string | undefined;
   /** Limits that apply when an agent of `parentClass` delegates (undefined class: global defaults, no children). */

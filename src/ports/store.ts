@@ -1,6 +1,9 @@
 import type { JWK } from 'jose';
 import type { AuditLogStore, ExportCursorStore } from './audit.ts';
+import type { AppKeyStore, AppStore, ConnectionStore, ConnectSessionStore, ProviderConfigStore, UpstreamRevocationStore } from './connections.ts';
 import type { ManagedSecretStore, VaultKekStore, VaultRecordStore } from './vault.ts';
+
+export type { Connection, ConnectionStatus, ConnectionStore, NewConnection } from './connections.ts';
 
 /**
  * Storage port. Core services and the oidc-provider bridge depend on these interfaces only;
@@ -171,44 +174,6 @@ export interface SettingStore {
   getOrCreate<T>(name: string, create: () => T): Promise<T>;
 }
 
-export type ConnectionStatus = 'active' | 'revoked';
-
-/**
- * A connection: an app's grant to act at a provider for one end user (or for the org when
- * `endUserId` is absent). Token exchange accepts its id as a subject token; Connect fills them.
- */
-export interface Connection {
-  /** `con_…` */
-  id: string;
-  orgId: string;
-  appId: string;
-  /** Provider name as the policy and catalog know it (`github`). */
-  provider: string;
-  endUserId?: string;
-  /** Scopes granted upstream (Alter permission names, e.g. `repo:read`). */
-  scopes: string[];
-  status: ConnectionStatus;
-  createdAt: Date;
-  updatedAt: Date;
-}
-
-export interface NewConnection {
-  id: string;
-  orgId: string;
-  appId: string;
-  provider: string;
-  endUserId?: string;
-  scopes: string[];
-}
-
-export interface ConnectionStore {
-  create(connection: NewConnection): Promise<Connection>;
-  /** Looks a connection up by id across tenants (ids are globally unique). */
-  findById(id: string): Promise<Connection | undefined>;
-  /** Returns the updated connection, or undefined when it does not exist in that tenant. */
-  setStatus(tenant: Tenant, id: string, status: ConnectionStatus): Promise<Connection | undefined>;
-}
-
 /** One stored policy version (the YAML text every node compiles to the same revision). */
 export interface PolicyRevisionRecord {
   /** SHA-256 hex of `body`. */
@@ -252,6 +217,11 @@ export interface Store {
   readonly vaultRecords: VaultRecordStore;
   readonly vaultKeks: VaultKekStore;
   readonly managedSecrets: ManagedSecretStore;
+  readonly apps: AppStore;
+  readonly appKeys: AppKeyStore;
+  readonly providerConfigs: ProviderConfigStore;
+  readonly connectSessions: ConnectSessionStore;
+  readonly upstreamRevocations: UpstreamRevocationStore;
   /**
    * Runs `fn` only if no other node is running a task under the same `lock` right now (a
    * database lock held for the whole call); returns false without running it otherwise.

@@ -35,6 +35,8 @@ export async function startTestServer(options: {
   env?: Record<string, string>;
   databaseUrl?: string;
   dataDir?: string;
+  /** Runs once the node's URL is known and before it starts (start fakes that need it); returns more environment. */
+  prepare?: (url: string) => Promise<Record<string, string>>;
 } = { profile: 'embedded' }): Promise<TestServer> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -56,6 +58,7 @@ export async function startTestServer(options: {
     ALTER_ADMIN_KEY: adminKey,
     ...(databaseUrl ? { DATABASE_URL: databaseUrl, REDIS_URL: REDIS_URL, ALTER_REDIS_PREFIX: `alter-test-${randomBytes(6).toString('hex')}`, ALTER_MASTER_KEY: TEST_MASTER_KEY } : {}),
     ...options.env,
+    ...(options.prepare ? await options.prepare(url) : {}),
   };
   const app = await createApp(loadConfig(env));
   server.on('request', app.callback);

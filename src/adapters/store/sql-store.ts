@@ -3,7 +3,11 @@ import type { Store } from '../../ports/store.ts';
 import { createAdminKeyRepository } from './sql/admin-key-repository.ts';
 import { createAgentRepository } from './sql/agent-repository.ts';
 import { createAuditLogRepository } from './sql/audit-log-repository.ts';
+import { createAppKeyRepository, createAppRepository } from './sql/app-repository.ts';
 import { createConnectionRepository } from './sql/connection-repository.ts';
+import { createConnectSessionRepository } from './sql/connect-session-repository.ts';
+import { createProviderConfigRepository } from './sql/provider-config-repository.ts';
+import { createUpstreamRevocationRepository } from './sql/upstream-revocation-repository.ts';
 import { createDelegationCounterRepository } from './sql/delegation-counter-repository.ts';
 import { createExportCursorRepository } from './sql/export-cursor-repository.ts';
 import { createManagedSecretRepository } from './sql/managed-secret-repository.ts';
@@ -39,6 +43,11 @@ export function createSqlStore(db: SqlDatabase): Store {
     vaultRecords: createVaultRecordRepository(db),
     vaultKeks: createVaultKekRepository(db),
     managedSecrets: createManagedSecretRepository(db),
+    apps: createAppRepository(db),
+    appKeys: createAppKeyRepository(db),
+    providerConfigs: createProviderConfigRepository(db),
+    connectSessions: createConnectSessionRepository(db),
+    upstreamRevocations: createUpstreamRevocationRepository(db),
     async exclusive(lock, fn) {
       // PGlite has one connection and one process (the data directory is locked): nothing to exclude
       if (db.kind === 'pglite') {

@@ -4,6 +4,7 @@ import { SCHEMA_V1 } from './schema-v1.ts';
 import { SCHEMA_V2 } from './schema-v2.ts';
 import { SCHEMA_V3 } from './schema-v3.ts';
 import { SCHEMA_V4 } from './schema-v4.ts';
+import { SCHEMA_V5 } from './schema-v5.ts';
 
 /** One versioned schema change. Applied once, in `version` order, never edited afterwards. */
 export interface Migration {
@@ -19,6 +20,7 @@ export const migrations: readonly Migration[] = [
   { version: 2, name: 'token exchange and policy', sql: SCHEMA_V2 },
   { version: 3, name: 'tamper-evident audit log', sql: SCHEMA_V3 },
   { version: 4, name: 'built-in vault', sql: SCHEMA_V4 },
+  { version: 5, name: 'connections', sql: SCHEMA_V5 },
 ];
 
 /**
