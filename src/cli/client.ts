@@ -83,6 +83,8 @@ interface RequestOptions {
   admin?: boolean;
   /** Return the body text as is (non-JSON answers such as a JSONL export). */
   raw?: boolean;
+  /** Another bearer credential (an app API key, a Connect session token). */
+  bearer?: string;
 }
 
 function describeNetworkError(err: unknown): string {
@@ -127,6 +129,8 @@ export class AlterClient {
     if (options.admin) {
       if (!this.#adminKey) throw new Error('admin request without an admin key');
       headers.authorization = `Bearer ${this.#adminKey.key}`;
+    } else if (options.bearer) {
+      headers.authorization = `Bearer ${options.bearer}`;
     }
 
     let res: Response;
@@ -251,6 +255,11 @@ export class AlterClient {
 
   rotateKek(wait: boolean): Promise<{ kek_version: string; rewrapped?: number; failed?: number; records_by_kek: Record<string, number> }> {
     return this.#request('POST', `/v1/admin/keys/rotate-kek${wait ? '?wait=true' : ''}`, { admin: true }) as Promise<{ kek_version: string; rewrapped?: number; failed?: number; records_by_kek: Record<string, number> }>;
+  }
+
+  /** Any JSON API call (the connection commands use it). */
+  call(method: string, path: string, options: { json?: unknown; admin?: boolean; bearer?: string } = {}): Promise<unknown> {
+    return this.#request(method, path, options);
   }
 
   createSecret(input: { name: string; type: string; value: unknown }): Promise<SecretView> {

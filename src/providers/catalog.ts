@@ -132,14 +132,17 @@ function checkTemplates(data: Raw, urls: ReturnType<typeof urlFields>): PathIssu
   return issues;
 }
 
-/** Problems with URLs beyond the schema: http, queries in API base URLs. */
+/** Problems with URLs beyond the schema: anything but HTTPS (unless allowed), queries in API base URLs. */
 function checkUrls(urls: ReturnType<typeof urlFields>, allowHttp: boolean): PathIssue[] {
   const issues: PathIssue[] = [];
-  for (const { path, value } of urls) {
+  for (const { path, value, templated } of urls) {
     const url = probe(value);
     if (!url) continue; // the schema reports it
-    if (url.protocol === 'http:' && !allowHttp) {
-      issues.push({ path, message: `must be an https URL (got ${JSON.stringify(value)}; http is only accepted in custom providers with insecure URLs allowed)` });
+    // The schema rejects other schemes in templated URLs; docs_url only has to be a URL there.
+    const insecure = url.protocol === 'http:' ? !allowHttp : !templated && url.protocol !== 'https:';
+    if (insecure) {
+      const why = url.protocol === 'http:' ? '; http is only accepted in custom providers with insecure URLs allowed' : '';
+      issues.push({ path, message: `must be an https URL (got ${JSON.stringify(value)}${why})` });
     }
     if (path[0] === 'api' && (url.search !== '' || value.includes('?'))) {
       issues.push({ path, message: 'must not have a query: an API base URL is a scheme, host and path prefix' });

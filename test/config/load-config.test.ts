@@ -1,6 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { ConfigError } from '../../src/shared/errors.ts';
@@ -62,6 +62,10 @@ describe('loadConfig defaults', () => {
       masterKey: { source: 'file', path: 'data/master.key', generate: true },
       vault: { store: 'aes', kek: 'local', kekRotationMs: 30 * 24 * 3_600_000, rewrapIntervalMs: 60_000 },
       allowInsecureJwksUri: false,
+      connect: {
+        providersDir: resolve('data/providers'), allowInsecureProviderUrls: false, sessionTtlSeconds: 900,
+        refreshIntervalMs: 60_000, refreshAheadSeconds: 300, refreshMarginSeconds: 60, upstreamTimeoutSeconds: 15,
+      },
     });
   });
 
@@ -115,6 +119,10 @@ describe('loadConfig environment overrides', () => {
       ALTER_AUDIT_EXPORTERS: '/etc/alter/exporters.yaml',
       ALTER_MASTER_KEY: MASTER_KEY,
       ALTER_VAULT_KEK_ROTATION: '7d',
+      ALTER_PROVIDERS_DIR: '/etc/alter/providers',
+      ALTER_ALLOW_INSECURE_PROVIDER_URLS: 'true',
+      ALTER_CONNECT_SESSION_TTL: '5m',
+      ALTER_REFRESH_INTERVAL: '30s',
     });
     expect(config).toEqual({
       port: 3000,
@@ -142,6 +150,10 @@ describe('loadConfig environment overrides', () => {
       masterKey: { source: 'env', key: Buffer.from(MASTER_KEY, 'base64') },
       vault: { store: 'aes', kek: 'local', kekRotationMs: 7 * 24 * 3_600_000, rewrapIntervalMs: 60_000 },
       allowInsecureJwksUri: true,
+      connect: {
+        providersDir: '/etc/alter/providers', allowInsecureProviderUrls: true, sessionTtlSeconds: 300,
+        refreshIntervalMs: 30_000, refreshAheadSeconds: 300, refreshMarginSeconds: 60, upstreamTimeoutSeconds: 15,
+      },
     });
   });
 

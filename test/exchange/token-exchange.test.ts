@@ -283,7 +283,7 @@ describe.each<Profile>(['embedded', 'production'])('token exchange (RFC 8693) wi
       [{ subject_token: 'x' }, 400, 'invalid_request', /subject_token_type is required/],
       [{ subject_token: 'x', subject_token_type: 'urn:ietf:params:oauth:token-type:saml2' }, 400, 'invalid_request', /not supported/],
       [{ subject_token: 'x', subject_token_type: TokenType.accessToken, actor_token: 'y', actor_token_type: TokenType.accessToken }, 400, 'invalid_request', /actor_token is not supported/],
-      [{ subject_token: 'x', subject_token_type: TokenType.accessToken, requested_token_type: TokenType.upstreamAccessToken }, 400, 'invalid_request', /broker mode/],
+      [{ subject_token: 'x', subject_token_type: TokenType.accessToken, requested_token_type: 'urn:ietf:params:oauth:token-type:id_token' }, 400, 'invalid_request', /requested_token_type .* is not supported/],
       [{ subject_token: 'not.a.jwt', subject_token_type: TokenType.accessToken, audience: 'github' }, 400, 'invalid_grant', /not a valid access token/],
       [{ subject_token: 'con_nope', subject_token_type: TokenType.connection }, 400, 'invalid_grant', /no active connection/],
       [{ subject_token: 'x', subject_token_type: TokenType.accessToken, resource: 'not a uri' }, 400, 'invalid_target', /absolute URI/],

@@ -6,6 +6,7 @@ import { builtInProvidersDir, CatalogInvalid, loadCatalog, parseProviderFile, ty
 import { PROVIDER_NAME, SCOPE_SEPARATORS } from '../../src/providers/provider-schema.ts';
 import { requiredTemplates, resolveEndpoints, resolveUrl, TemplateError } from '../../src/providers/templates.ts';
 import { scopesForPermissions } from '../../src/providers/permissions.ts';
+import { providersTable, withProvidersSection } from '../../scripts/providers-table.ts';
 
 const catalog = loadCatalog({ builtInDir: builtInProvidersDir() });
 const providers = catalog.list();
@@ -124,6 +125,15 @@ describe('README.md', () => {
       expect(body[i]).toEqual([`\`${provider.name}\``, provider.display_name, provider.categories.join(', '), yes(provider.refresh.supported), yes(provider.oauth.pkce), yes(provider.verified)]);
     }
   });
+
+  it('is what scripts/providers-table.ts generates, and the script only touches its own section', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    expect(withProvidersSection(readme, providersTable(providers))).toBe(readme);
+    const other = '# Title\n\nText.\n\n<!-- providers:start -->\nold\n<!-- providers:end -->\n\n## After\n';
+    expect(withProvidersSection(other, 'new')).toBe('# Title\n\nText.\n\n<!-- providers:start -->\nnew\n<!-- providers:end -->\n\n## After\n');
+    const appended = withProvidersSection('# Title\n\nText.\n', 'table');
+    expect(appended).toMatch(/^# Title\n\nText\.\n\n## Providers\n\n[^]+\n\n<!-- providers:start -->\ntable\n<!-- providers:end -->\n$/);
+  });
 });
 
 /** A valid provider file; `edit` rewrites its text. */
@@ -236,6 +246,10 @@ describe('loading provider files', () => {
     const empty = dirWith({});
     expect(invalid(() => loadCatalog({ builtInDir: empty, customDir: custom })).problems).toEqual([expect.stringMatching(problem)]);
     expect(loadCatalog({ builtInDir: empty, customDir: custom, allowInsecureUrls: true }).get('acme')?.source).toBe('custom');
+    const ftpDocs = providerYaml('acme', (t) => t.replace('verified: false', 'docs_url: ftp://acme.example/docs\nverified: false'));
+    expect(invalid(() => parseProviderFile(ftpDocs, 'acme.yaml', { source: 'custom', allowInsecureUrls: true })).problems).toEqual([
+      'acme.yaml:4:11: docs_url: must be an https URL (got "ftp://acme.example/docs")',
+    ]);
   });
 
   it('rejects a name that differs from the file name', () => {
