@@ -280,7 +280,8 @@ export async function createApp(config: AlterConfig, options: { log?: Logger } =
       },
     };
   } catch (err) {
-    for (const close of closers) await close().catch(() => {});
+    // a start-up failure must end the process promptly: no dependency may hold it open
+    for (const close of closers) await withTimeout(close(), 5000).catch(() => {});
     throw err;
   }
 }
