@@ -33,6 +33,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon, { type Instance, type Result } from 'autocannon';
+import { TOKEN_EXCHANGE_GRANT, TokenType } from '../src/exchange/token-types.ts';
 import { createTestDatabase, type TestDatabase } from '../test/helpers/postgres.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -52,8 +53,6 @@ const REDIS_URL = process.env.ALTER_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 type TargetName = 'baseline' | 'oidc-provider' | 'embedded' | 'postgres' | 'exchange';
 const ALL_TARGETS: TargetName[] = ['baseline', 'oidc-provider', 'embedded', 'postgres', 'exchange'];
-const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
-const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 /** The policy the Alter targets run under: one provider, one allow rule (exchange target). */
 const BENCH_POLICY = `version: 1
 providers:
@@ -261,7 +260,7 @@ function tokenForm(assertion: string): string {
 /** RFC 8693 token exchange of the agent's own access token for a github token (no delegation). */
 function exchangeForm(subjectToken: string): (assertion: string) => string {
   const fixed = `grant_type=${encodeURIComponent(TOKEN_EXCHANGE_GRANT)}&subject_token=${subjectToken}`
-    + `&subject_token_type=${encodeURIComponent(ACCESS_TOKEN_TYPE)}&audience=github&scope=repo%3Aread&run_id=bench`;
+    + `&subject_token_type=${encodeURIComponent(TokenType.accessToken)}&audience=github&scope=repo%3Aread&run_id=bench`;
   return (assertion) => `${fixed}&client_assertion_type=${encodeURIComponent(ASSERTION_TYPE)}&client_assertion=${assertion}`;
 }
 

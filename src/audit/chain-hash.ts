@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 
-/** The hash a new chain starts from: 32 zero bytes (hex). */
-export const GENESIS_HASH = '0'.repeat(64);
+/** The hash a new chain starts from (defined with the port: the store starts new heads from it). */
+export { GENESIS_HASH } from '../ports/audit.ts';
 
 /** SHA-256 (hex) of the canonical event text: the leaf. */
 export function leafHash(canonicalEvent: string): string {

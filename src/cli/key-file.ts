@@ -2,6 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { open, readFile, unlink, type FileHandle } from 'node:fs/promises';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { CliError } from './errors.ts';
+import { unreadableReason } from './read-file-arg.ts';
 
 /** JWK members that only a private (or symmetric) key has. */
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
@@ -82,9 +83,7 @@ async function readJson(path: string, what: string): Promise<unknown> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
-    throw new CliError(`cannot read ${what} ${path}: ${why}`);
+    throw new CliError(`cannot read ${what} ${path}: ${unreadableReason(err)}`);
   }
   try {
     return JSON.parse(text);

@@ -1,11 +1,12 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { AuditSink } from '../ports/audit.ts';
 import type { AppKey, AppKeyStore, TenantRef } from '../ports/connections.ts';
-import { InvalidRequest, InvalidToken, NotFound } from '../shared/errors.ts';
+import { InvalidToken, NotFound } from '../shared/errors.ts';
+import { invalidInput } from '../shared/invalid-input.ts';
+import { sha256Hex } from '../shared/sha256-hex.ts';
 
 const KEY_PREFIX = 'alter_key_';
-const hash = (key: string) => createHash('sha256').update(key, 'utf8').digest('hex');
 const CreateInput = z.strictObject({ name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be 1-63 characters of a-z, 0-9, ".", "_", "-"') });
 
 /**
@@ -23,9 +24,9 @@ export class AppKeyService {
 
   async create(tenant: TenantRef, input: unknown): Promise<{ key: string; record: AppKey }> {
     const parsed = CreateInput.safeParse(input);
-    if (!parsed.success) throw new InvalidRequest(`name: ${parsed.error.issues[0]!.message}`);
+    if (!parsed.success) throw invalidInput(parsed.error);
     const key = `${KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
-    const record = await this.#store.add({ ...tenant, id: `akey_${randomBytes(9).toString('base64url')}`, name: parsed.data.name, keyHash: hash(key) });
+    const record = await this.#store.add({ ...tenant, id: `akey_${randomBytes(9).toString('base64url')}`, name: parsed.data.name, keyHash: sha256Hex(key) });
     await this.#audit.record({ orgId: tenant.orgId, type: 'app_key.created', data: { app: tenant.appId, key_id: record.id, name: record.name } });
     return { key, record };
   }
@@ -42,7 +43,7 @@ export class AppKeyService {
   /** The key's app, or 401 `invalid_token`. */
   async authenticate(key: string): Promise<AppKey> {
     if (!key.startsWith(KEY_PREFIX)) throw new InvalidToken(`expected an app API key (${KEY_PREFIX}…)`);
-    const record = await this.#store.findByHash(hash(key));
+    const record = await this.#store.findByHash(sha256Hex(key));
     if (!record) throw new InvalidToken('the app API key is not valid (unknown or revoked)');
     return record;
   }

@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { z } from 'zod';
 import type { AuditSink } from '../ports/audit.ts';
@@ -7,10 +7,13 @@ import { permissionsForScopes, scopesForPermissions, splitScopes, UnknownPermiss
 import type { ProviderEntry } from '../providers/provider-schema.ts';
 import { requiredTemplates, TemplateError } from '../providers/templates.ts';
 import { AlterError, InvalidRequest } from '../shared/errors.ts';
+import { invalidInput } from '../shared/invalid-input.ts';
+import { sha256Hex } from '../shared/sha256-hex.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { ConnectionTokenService } from './connection-tokens.ts';
 import type { ConfiguredProvider, ProviderConfigService } from './provider-configs.ts';
 import { toStoredTokenSet } from './token-set.ts';
+import { describeUpstreamError } from './upstream-client.ts';
 
 /**
  * A Connect failure shown to the end user (HTML page) or returned to the app (redirect, popup
@@ -37,10 +40,6 @@ const CreateSessionInput = z.strictObject({
   expires_in: z.number().int().min(60).max(3600).optional(),
 });
 
-function describe(error: z.ZodError): string {
-  const issue = error.issues[0]!;
-  return `${issue.path.join('.') || 'body'}: ${issue.message}`;
-}
 
 /** What Connect asks for: the session's permissions, else the app's defaults, else the provider's read permissions. */
 function permissionsToAsk(session: ConnectSession, configured: ConfiguredProvider): string[] {
@@ -51,7 +50,6 @@ function permissionsToAsk(session: ConnectSession, configured: ConfiguredProvide
   return reads.length > 0 ? reads : Object.keys(entry.permissions).slice(0, 1);
 }
 
-const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 const MODES: readonly ConnectMode[] = ['redirect', 'popup', 'headless'];
 
 /** The outcome the route turns into a redirect, a popup message or a page. */
@@ -107,7 +105,7 @@ export class ConnectService {
   /** `POST /v1/connect/sessions`: returns the session and its token (shown once). */
   async createSession(tenant: TenantRef, input: unknown, options: { reconnectId?: string } = {}): Promise<{ session: ConnectSession; token: string; url: string }> {
     const parsed = CreateSessionInput.safeParse(input);
-    if (!parsed.success) throw new InvalidRequest(describe(parsed.error));
+    if (!parsed.success) throw invalidInput(parsed.error);
     const body = parsed.data;
     const app = await this.#apps.settings(tenant);
     if (body.redirect_url !== undefined && !app?.redirectUrls.includes(body.redirect_url)) {
@@ -124,7 +122,7 @@ export class ConnectService {
     if (body.scopes && providers.length === 1) this.#upstreamScopes(this.#providers.entry(providers[0]!), body.scopes);
     const token = `cst_${randomBytes(24).toString('base64url')}`;
     const session = await this.#sessions.create({
-      id: `csn_${randomBytes(12).toString('base64url')}`, ...tenant, tokenHash: sha256(token), endUserId: body.end_user_id,
+      id: `csn_${randomBytes(12).toString('base64url')}`, ...tenant, tokenHash: sha256Hex(token), endUserId: body.end_user_id,
       providers, scopes: body.scopes ?? [], params: body.params ?? {},
       ...(body.redirect_url ? { redirectUrl: body.redirect_url } : {}),
       ...(options.reconnectId ? { reconnectId: options.reconnectId } : {}),
@@ -144,7 +142,7 @@ export class ConnectService {
   /** The session a Connect link or session token names; expired and finished ones are refused. */
   async sessionByToken(token: string | undefined, options: { allowFinished?: boolean } = {}): Promise<ConnectSession> {
     if (!token) throw new ConnectError(400, 'invalid_request', 'this Connect link has no session token; ask the app for a new link');
-    const session = await this.#sessions.findByTokenHash(sha256(token));
+    const session = await this.#sessions.findByTokenHash(sha256Hex(token));
     if (!session) throw new ConnectError(404, 'invalid_request', 'this Connect link is not valid; ask the app for a new link');
     if (!options.allowFinished && session.status !== 'pending') throw new ConnectError(410, 'invalid_request', `this Connect session has already ${session.status === 'completed' ? 'completed' : 'failed'}; ask the app for a new link`);
     if (session.expiresAt.getTime() <= Date.now() && session.status === 'pending') throw new ConnectError(410, 'expired_session', 'this Connect link has expired; ask the app for a new link');
@@ -153,14 +151,14 @@ export class ConnectService {
 
   /** The providers the session's page offers (allowed and configured). */
   async choices(session: ConnectSession): Promise<ConnectChoice[]> {
-    const configured = (await this.#providers.list(session)).map((c) => c.provider);
-    const names = session.providers.length > 0 ? session.providers.filter((p) => configured.includes(p)) : configured;
+    const configs = new Map((await this.#providers.list(session)).map((c) => [c.provider, c]));
+    const names = session.providers.length > 0 ? session.providers.filter((p) => configs.has(p)) : [...configs.keys()];
     const out: ConnectChoice[] = [];
     for (const name of names) {
       const entry = this.#providers.catalog.get(name);
       if (!entry) continue;
-      const config = await this.#providers.find(session, name);
-      const missing = requiredTemplates(entry).filter((t) => !(t in session.params) && !(config && t in config.config.params));
+      const params = { ...configs.get(name)!.params, ...session.params };
+      const missing = requiredTemplates(entry).filter((t) => !(t in params));
       out.push({ name, displayName: entry.display_name, templates: missing.map((t) => ({ name: t, description: entry.templates[t]!.description, ...(entry.templates[t]!.example ? { example: entry.templates[t]!.example } : {}) })) });
     }
     return out;
@@ -269,7 +267,7 @@ export class ConnectService {
         ...(client.oidc ? { expectedNonce: this.#derived('nonce', state) } : { idTokenExpected: false }),
       }, { ...entry.oauth.token_params });
     } catch (err) {
-      const detail = err instanceof oidc.ResponseBodyError ? `${err.error}${err.error_description ? `: ${err.error_description}` : ''}` : (err as Error).message;
+      const detail = describeUpstreamError(err);
       this.#log.info({ provider: flow.provider, session: session.id, detail }, 'Connect code exchange failed');
       if (err instanceof oidc.ResponseBodyError) return fail(err.error === 'invalid_grant' ? 'invalid_grant' : 'server_error', `the provider refused the authorization code (${detail.slice(0, 200)}); start again`);
       return fail('server_error', `could not complete the exchange with ${entry.display_name}: ${detail.slice(0, 200)}`);

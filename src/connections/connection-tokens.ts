@@ -7,6 +7,7 @@ import { InvalidGrant, ServiceUnavailable } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { AppWebhooks } from './app-webhooks.ts';
 import type { ProviderConfigService } from './provider-configs.ts';
+import { describeUpstreamError } from './upstream-client.ts';
 import { CONNECTION_TOKEN_PURPOSE, decodeTokenSet, encodeTokenSet, toStoredTokenSet, type StoredTokenSet } from './token-set.ts';
 
 /** A connection with a usable upstream access token. */
@@ -24,14 +25,6 @@ export class UpstreamUnavailable extends ServiceUnavailable {
 }
 
 const epoch = (d: Date = new Date()) => Math.floor(d.getTime() / 1000);
-
-/** Why an upstream call failed, without anything from the request (no token in it). */
-function describeUpstreamError(err: unknown): string {
-  if (err instanceof oidc.ResponseBodyError) return `${err.error}${err.error_description ? `: ${err.error_description}` : ''} (HTTP ${err.status})`;
-  const e = err as Error & { cause?: { code?: string } };
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return 'no response in time';
-  return `${e?.message ?? String(err)}${e?.cause?.code ? ` (${e.cause.code})` : ''}`;
-}
 
 /**
  * Upstream tokens of connections: stored in the vault (one version per token set), handed out

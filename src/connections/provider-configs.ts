@@ -5,6 +5,7 @@ import type { SecretIdentity, SecretStore } from '../ports/vault.ts';
 import type { CatalogProvider, ProviderCatalog } from '../providers/catalog.ts';
 import { requiredTemplates, resolveEndpoints, TemplateError } from '../providers/templates.ts';
 import { InvalidRequest, NotFound } from '../shared/errors.ts';
+import { invalidInput } from '../shared/invalid-input.ts';
 import { createUpstreamClient, type UpstreamClient } from './upstream-client.ts';
 
 const ConfigureInput = z.strictObject({
@@ -19,10 +20,6 @@ const ConfigureInput = z.strictObject({
 
 const SECRET_PURPOSE = 'provider_client_secret';
 
-function describe(error: z.ZodError): string {
-  const issue = error.issues[0]!;
-  return `${issue.path.join('.') || 'body'}: ${issue.message}`;
-}
 
 /** The provider's configuration for an app, with what a flow needs. */
 export interface ConfiguredProvider {
@@ -43,7 +40,8 @@ export class ProviderConfigService {
   readonly #redirectUri: string;
   readonly #allowInsecure: boolean;
   readonly #timeoutSeconds: number;
-  readonly #clients = new Map<string, Promise<UpstreamClient>>();
+  /** Per app, provider and template values: the client built from one configuration version (`updatedAt`). */
+  readonly #clients = new Map<string, { version: number; client: Promise<UpstreamClient> }>();
 
   constructor(deps: {
     catalog: ProviderCatalog; store: ProviderConfigStore; vault: SecretStore; audit: AuditSink;
@@ -80,7 +78,7 @@ export class ProviderConfigService {
   async configure(tenant: TenantRef, name: string, input: unknown): Promise<ProviderConfig> {
     const entry = this.entry(name);
     const parsed = ConfigureInput.safeParse(input);
-    if (!parsed.success) throw new InvalidRequest(describe(parsed.error));
+    if (!parsed.success) throw invalidInput(parsed.error);
     const body = parsed.data;
     const existing = await this.#store.find(tenant, name);
     const params = body.params ?? existing?.params ?? {};
@@ -106,7 +104,6 @@ export class ProviderConfigService {
     const config = await this.#store.upsert({
       ...tenant, provider: name, clientId: body.client_id, ...(secretVersion === undefined ? {} : { secretVersion }), scopes, params,
     });
-    this.#forget(tenant, name);
     await this.#audit.record({
       orgId: tenant.orgId, type: existing ? 'provider.updated' : 'provider.configured',
       data: { app: tenant.appId, provider: name, client_id: body.client_id, secret_changed: body.client_secret !== undefined },
@@ -127,37 +124,35 @@ export class ProviderConfigService {
   async remove(tenant: TenantRef, name: string): Promise<void> {
     if (!(await this.#store.delete(tenant, name))) throw new NotFound(`provider "${name}" is not configured for this app`);
     await this.#vault.delete(this.#identity(tenant, name));
-    this.#forget(tenant, name);
     await this.#audit.record({ orgId: tenant.orgId, type: 'provider.removed', data: { app: tenant.appId, provider: name } });
-  }
-
-  #forget(tenant: TenantRef, name: string): void {
-    const prefix = `${tenant.orgId}\u0000${tenant.appId}\u0000${name}\u0000`;
-    for (const key of this.#clients.keys()) if (key.startsWith(prefix)) this.#clients.delete(key);
   }
 
   /**
    * The OAuth client for a configured provider, with the connection's template values over the
-   * app's. Cached per configuration version and values (discovery runs once).
+   * app's. Cached until the configuration changes (on any node: its `updatedAt` moves), so
+   * discovery runs once per configuration.
    */
   client(configured: ConfiguredProvider, connectionParams: Readonly<Record<string, string>> = {}): Promise<UpstreamClient> {
     const { entry, config } = configured;
     const params = { ...config.params, ...connectionParams };
-    const key = `${config.orgId}\u0000${config.appId}\u0000${entry.name}\u0000${config.updatedAt.getTime()}\u0000${JSON.stringify(params)}`;
-    let client = this.#clients.get(key);
-    if (!client) {
-      client = (async () => {
-        const secret = config.secretVersion === undefined
-          ? undefined
-          : Buffer.from(await this.#vault.get(this.#identity(config, entry.name), config.secretVersion)).toString('utf8');
-        return createUpstreamClient({
-          provider: entry, clientId: config.clientId, ...(secret === undefined ? {} : { clientSecret: secret }), params,
-          redirectUri: this.#redirectUri, allowInsecure: this.#allowInsecure && entry.source === 'custom', timeoutSeconds: this.#timeoutSeconds,
-        });
-      })();
-      client.catch(() => this.#clients.delete(key));
-      this.#clients.set(key, client);
-    }
+    const key = `${config.orgId}\u0000${config.appId}\u0000${entry.name}\u0000${JSON.stringify(params)}`;
+    const version = config.updatedAt.getTime();
+    const cached = this.#clients.get(key);
+    if (cached?.version === version) return cached.client;
+    const client = (async () => {
+      const secret = config.secretVersion === undefined
+        ? undefined
+        : Buffer.from(await this.#vault.get(this.#identity(config, entry.name), config.secretVersion)).toString('utf8');
+      return createUpstreamClient({
+        provider: entry, clientId: config.clientId, ...(secret === undefined ? {} : { clientSecret: secret }), params,
+        redirectUri: this.#redirectUri, allowInsecure: this.#allowInsecure && entry.source === 'custom', timeoutSeconds: this.#timeoutSeconds,
+      });
+    })();
+    const slot = { version, client };
+    client.catch(() => {
+      if (this.#clients.get(key) === slot) this.#clients.delete(key);
+    });
+    this.#clients.set(key, slot);
     return client;
   }
 }

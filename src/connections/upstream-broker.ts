@@ -40,8 +40,9 @@ export class ConnectionBroker implements UpstreamTokenBroker {
     if (!configured) throw new InvalidTarget(`provider ${connection.provider} is not configured for this app`);
     const entry = configured.entry;
     const granted = new Set(request.permissions);
+    const whole = connection.scopes.every((p) => granted.has(p));
     let usable: UsableToken;
-    if (connection.scopes.every((p) => granted.has(p))) {
+    if (whole) {
       usable = await this.#tokens.accessToken(connection);
     } else {
       // a token that can do no more than the grant: ask the provider for exactly the grant's scopes
@@ -60,13 +61,14 @@ export class ConnectionBroker implements UpstreamTokenBroker {
     const now = Math.floor(Date.now() / 1000);
     const remaining = usable.tokens.expires_at === undefined ? Number.POSITIVE_INFINITY : usable.tokens.expires_at - now;
     const expiresIn = Math.max(1, Math.min(request.ttlSeconds, remaining));
-    const scope = connection.scopes.every((p) => granted.has(p)) ? connection.scopes : [...granted];
-    if (remaining > request.ttlSeconds) await this.#scheduleRevocation(connection, usable.tokens.access_token, now + request.ttlSeconds, Boolean(configured.entry.oauth.revocation_url));
-    return { accessToken: usable.tokens.access_token, expiresIn, scope };
+    // Revoking at the TTL must not end the connection: only where the provider revokes one token
+    // and keeps the grant, and, for the connection's own (shared) token, where it can be refreshed.
+    const revocable = entry.oauth.revocation_url !== undefined && !entry.oauth.revocation_revokes_grant && (!whole || usable.connection.refreshable);
+    if (revocable && remaining > request.ttlSeconds) await this.#scheduleRevocation(connection, usable.tokens.access_token, now + request.ttlSeconds);
+    return { accessToken: usable.tokens.access_token, expiresIn, scope: whole ? connection.scopes : [...granted] };
   }
 
-  async #scheduleRevocation(c: { orgId: string; appId: string; id: string; provider: string }, token: string, dueAt: number, revocable: boolean): Promise<void> {
-    if (!revocable) return;
+  async #scheduleRevocation(c: { orgId: string; appId: string; id: string; provider: string }, token: string, dueAt: number): Promise<void> {
     // one item per token: several holders of the same token keep it until the latest TTL
     const id = `urv_${createHash('sha256').update(token).digest('base64url').slice(0, 32)}`;
     const identity = { orgId: c.orgId, appId: c.appId, recordId: id, purpose: UPSTREAM_REVOCATION_PURPOSE };

@@ -75,3 +75,17 @@ export async function createUpstreamClient(options: UpstreamClientOptions): Prom
   installQuirks(config, options.provider, config.serverMetadata().token_endpoint ?? endpoints.tokenUrl);
   return { config, endpoints, provider: options.provider, oidc: isOidc, ...(options.clientSecret === undefined ? {} : { clientSecret: options.clientSecret }) };
 }
+
+/** Why a call to a provider failed, without anything from the request (no token or secret in it). */
+export function describeUpstreamError(err: unknown): string {
+  if (err instanceof oidc.ResponseBodyError) return `${err.error}${err.error_description ? `: ${err.error_description}` : ''} (HTTP ${err.status})`;
+  if (err instanceof oidc.WWWAuthenticateChallengeError) {
+    // a 401 with a challenge (RFC 6750 §3): the error code is a challenge parameter
+    const challenge = err.cause[0];
+    const code = challenge?.parameters.error ?? challenge?.scheme ?? 'unauthorized';
+    return `${code}${challenge?.parameters.error_description ? `: ${challenge.parameters.error_description}` : ''} (HTTP ${err.status})`;
+  }
+  const e = err as Error & { cause?: { code?: string } };
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return 'no response in time';
+  return `${e?.message ?? String(err)}${e?.cause?.code ? ` (${e.cause.code})` : ''}`;
+}

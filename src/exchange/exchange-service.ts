@@ -48,6 +48,8 @@ interface Exchange {
   policy: CompiledPolicy;
   now: Date;
   subject?: Subject;
+  /** The agent holding the subject token (its `client_id`), as the chain check found it. */
+  holder?: Agent;
   provider?: string;
   scopes?: string[];
   act?: ActClaim;
@@ -74,6 +76,12 @@ function auditFacts(x: Exchange): Record<string, unknown> {
     run: { ...subject?.run, ...x.params.run },
     ...(x.context.requestId ? { request_id: x.context.requestId } : {}),
   };
+}
+
+/** The response's `scope` member: present whenever the granted scopes differ from the requested ones (RFC 8693 §2.2.1). */
+function scopeIfChanged(requested: readonly string[] | undefined, granted: readonly string[]): { scope?: string } {
+  const same = requested !== undefined && requested.length === granted.length && requested.every((s) => granted.includes(s));
+  return same ? {} : { scope: granted.join(' ') };
 }
 
 function latency(x: Exchange): number {
@@ -103,13 +111,15 @@ async function verifySubject(deps: ExchangeDeps, x: Exchange): Promise<void> {
 
 /** Every agent the authority flows through still exists, is active, and is of the actor's app. */
 async function checkChainAgents(deps: ExchangeDeps, x: Exchange): Promise<void> {
-  for (const id of x.subject!.agents) {
-    const agent = id === x.actor.id ? x.actor : await deps.agents.findById(id);
+  const subject = x.subject!;
+  const agents = await Promise.all(subject.agents.map((id) => (id === x.actor.id ? x.actor : deps.agents.findById(id))));
+  for (const agent of agents) {
     if (!agent || agent.orgId !== x.actor.orgId || agent.appId !== x.actor.appId) {
       // deleted, or another tenant's token: read the same, leak nothing
       throw new InvalidGrant('subject_token was not issued within your app, or an agent of its chain no longer exists');
     }
     if (agent.status !== 'active') throw new InvalidGrant(`the delegation chain includes agent ${agent.id} (${agent.name}), which is disabled`);
+    if (agent.id === subject.holderId) x.holder = agent;
   }
 }
 
@@ -156,7 +166,7 @@ async function checkDelegation(deps: ExchangeDeps, x: Exchange): Promise<void> {
     if (subject.act) x.act = subject.act;
     return;
   }
-  const parent = (await deps.agents.findById(subject.holderId!))!;
+  const parent = x.holder!; // in the chain: checkChainAgents found it active
   const parentClass = x.policy.classOf({ name: parent.name, class: parent.agentClass });
   const childClass = x.policy.classOf({ name: x.actor.name, class: x.actor.agentClass });
   const limits = x.policy.delegation(parentClass);
@@ -275,14 +285,12 @@ export class TokenExchangeService {
         result: { status: 200, latency_ms: latency(x) },
       },
     });
-    const requested = x.params.scopes;
-    const sameScope = requested !== undefined && requested.length === decision.scopes.length && requested.every((s) => decision.scopes.includes(s));
     return {
       access_token: signed.token,
       issued_token_type: TokenType.accessToken,
       token_type: 'Bearer',
       expires_in: signed.exp - signed.iat,
-      ...(sameScope ? {} : { scope }),
+      ...scopeIfChanged(x.params.scopes, decision.scopes),
     };
   }
 
@@ -325,14 +333,12 @@ export class TokenExchangeService {
         result: { status: 200, latency_ms: latency(x) },
       },
     });
-    const requested = x.params.scopes;
-    const sameScope = requested !== undefined && requested.length === issued.scope.length && requested.every((s) => issued.scope.includes(s));
     return {
       access_token: issued.accessToken,
       issued_token_type: TokenType.upstreamAccessToken,
       token_type: 'Bearer',
       expires_in: issued.expiresIn,
-      ...(sameScope ? {} : { scope: issued.scope.join(' ') }),
+      ...scopeIfChanged(x.params.scopes, issued.scope),
     };
   }
 }

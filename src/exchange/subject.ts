@@ -1,4 +1,3 @@
-import { decodeJwt } from 'jose';
 import type { AccessTokenVerifier } from '../provider/access-token-verifier.ts';
 import type { Agent, ConnectionStore } from '../ports/store.ts';
 import type { RunContext } from '../policy/types.ts';
@@ -7,6 +6,7 @@ import { InvalidGrant } from '../shared/errors.ts';
 import { parseAct, type ActClaim } from './act-claim.ts';
 import type { ExchangeParams } from './exchange-request.ts';
 import { chainAgentsOf } from './token-chain.ts';
+import { deadTokenReason } from './token-liveness.ts';
 import { TokenType } from './token-types.ts';
 
 /** What is being exchanged, once verified: the ceiling of everything the new token may carry. */
@@ -47,30 +47,7 @@ function stringClaim(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-/** Starts the revocation lookup for a token's claims (undefined when they are not usable). */
-function revocationLookup(deps: SubjectDeps, claims: Record<string, unknown>): Promise<boolean> | undefined {
-  const { jti, client_id: clientId, iat } = claims;
-  if (typeof jti !== 'string' || typeof clientId !== 'string' || typeof iat !== 'number') return undefined;
-  let actors: string[];
-  try {
-    actors = chainAgentsOf({ ...claims, client_id: clientId } as Parameters<typeof chainAgentsOf>[0]);
-  } catch {
-    return undefined;
-  }
-  const lookup = deps.revocations.isRevoked({ jti, clientId, iat, actors });
-  lookup.catch(() => {}); // awaited below, or dropped with the bad token
-  return lookup;
-}
-
 async function fromAccessToken(deps: SubjectDeps, token: string): Promise<Subject> {
-  // The revocation lookup (a store round trip) runs while the signature is checked: it reads
-  // the same payload bytes the signature covers, and its answer is used only once they verify.
-  let early: Promise<boolean> | undefined;
-  try {
-    early = revocationLookup(deps, decodeJwt(token));
-  } catch {
-    throw new InvalidGrant(BAD_TOKEN);
-  }
   const claims = await deps.verifier.verify(token);
   if (!claims) throw new InvalidGrant(BAD_TOKEN);
   let act: ActClaim | undefined;
@@ -81,12 +58,9 @@ async function fromAccessToken(deps: SubjectDeps, token: string): Promise<Subjec
   }
   const connectionId = stringClaim(claims.connection_id);
   const agents = chainAgentsOf(claims);
-  const revoked = await (early ?? deps.revocations.isRevoked({ jti: claims.jti, clientId: claims.client_id, iat: claims.iat, actors: agents }));
-  if (revoked) throw new InvalidGrant('subject_token has been revoked');
-  if (connectionId) {
-    const connection = await deps.connections.findById(connectionId);
-    if (!connection || connection.status !== 'active') throw new InvalidGrant('the connection behind subject_token has been revoked');
-  }
+  const dead = await deadTokenReason(deps, claims, agents);
+  if (dead === 'token') throw new InvalidGrant('subject_token has been revoked');
+  if (dead === 'connection') throw new InvalidGrant('the connection behind subject_token has been revoked');
   const aud = Array.isArray(claims.aud) ? claims.aud : claims.aud === undefined ? [] : [claims.aud];
   const bound = aud.find((a) => !deps.alterAudiences.has(a));
   const run: RunContext = {};

@@ -1,4 +1,4 @@
-import Koa from 'koa';
+import Koa, { type Context, type Next } from 'koa';
 import type { AgentService } from '../agents/agent-service.ts';
 import type { SigningKeyService } from '../keys/signing-key-service.ts';
 import type { PolicyService } from '../policy/policy-service.ts';
@@ -29,6 +29,8 @@ import type { ConnectionService } from '../connections/connection-service.ts';
 import type { ProviderConfigService } from '../connections/provider-configs.ts';
 import type { AppStore } from '../ports/connections.ts';
 import { delegateToProvider, oauthRoutes } from './routes/oauth.ts';
+
+type Middleware = (ctx: Context, next: Next) => Promise<unknown>;
 
 export interface HttpDeps {
   log: Logger;
@@ -81,24 +83,16 @@ export function createHttpApp(deps: HttpDeps): Koa {
   app.use(bodyLimit(deps.bodyLimitBytes));
   app.use(health.routes());
   app.use(auditKeyRoutes({ audit: deps.audit }).routes());
+  // The admin routers in turn, built once; the first that matches answers, else 404.
+  const adminRouters = [agents, keys, policy, audit, secrets, connectionsAdmin].map((router) => router.routes() as unknown as Middleware);
+  const adminNotFound: Middleware = async (ctx) => {
+    ctx.status = 404;
+    ctx.body = { error: 'not_found', error_description: `no admin endpoint ${ctx.method} ${ctx.path}` };
+  };
+  const admin = adminRouters.reduceRight<Middleware>((rest, router) => (ctx) => router(ctx, () => rest(ctx, async () => {})), adminNotFound);
   app.use(async (ctx, next) => {
     if (ctx.path === '/v1/admin' || ctx.path.startsWith('/v1/admin/')) {
-      await requireAdmin(ctx, async () => {
-        await agents.routes()(ctx as never, async () => {
-          await keys.routes()(ctx as never, async () => {
-            await policy.routes()(ctx as never, async () => {
-              await audit.routes()(ctx as never, async () => {
-                await secrets.routes()(ctx as never, async () => {
-                  await connectionsAdmin.routes()(ctx as never, async () => {
-                    ctx.status = 404;
-                    ctx.body = { error: 'not_found', error_description: `no admin endpoint ${ctx.method} ${ctx.path}` };
-                  });
-                });
-              });
-            });
-          });
-        });
-      });
+      await requireAdmin(ctx, () => admin(ctx, async () => {}));
       return;
     }
     await next();

@@ -1,14 +1,15 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AdminKeyStore } from '../ports/store.ts';
+import { sha256Hex } from '../shared/sha256-hex.ts';
 
 export const ADMIN_KEY_FILE = 'admin.key';
 
 /** Admin keys are stored as SHA-256 hashes; the plaintext is shown once (written to a 0600 file). */
 export function hashAdminKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
+  return sha256Hex(key);
 }
 
 export function generateAdminKey(): string {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../shared/sha256-hex.ts';
 import { LineCounter, parseDocument } from 'yaml';
 import { buildModel } from './build-model.ts';
 import { createCompiledPolicy } from './compiled-policy.ts';
@@ -13,7 +13,7 @@ import { fromZodIssues } from './zod-issues.ts';
 
 /** SHA-256 (hex) of the text: the revision every node compiling the same text agrees on. */
 export function policyRevision(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return sha256Hex(text);
 }
 
 /** Places path issues in the text and sorts them by position. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TOKEN_EXCHANGE_GRANT } from '../exchange/token-types.ts';
 import {
   celExpression, clock, count, duration, instant, nameGlob, reference, resourceUrl, ruleId, scopeGlob, timezone,
 } from './schema-fields.ts';
@@ -18,8 +19,6 @@ export interface DeclaredNames {
 
 /** The default test request time: a Monday, 10:00 UTC. */
 export const DEFAULT_TEST_TIME = '2026-01-05T10:00:00Z';
-/** The default `grant_type` of a test request (RFC 8693 token exchange). */
-export const DEFAULT_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 /** Rule effects, as written in the YAML. */
 export const EFFECTS = ['allow', 'deny', 'downgrade'] as const;
 
@@ -101,7 +100,7 @@ export function policySchema(names: DeclaredNames) {
         tool_call_id: z.string().optional(),
         task: z.string().optional(),
       }).default({}),
-      grant_type: z.string().min(1).default(DEFAULT_GRANT_TYPE),
+      grant_type: z.string().min(1).default(TOKEN_EXCHANGE_GRANT),
       delegation: strict({
         depth: count.default(1),
         parent_class: z.string().default(''),

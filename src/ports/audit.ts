@@ -19,6 +19,9 @@ export interface AuditSink {
   record(event: AuditEventInput): Promise<void>;
 }
 
+/** The `prevHash` of an org's first entry, and its head before any: 32 zero bytes, hex. */
+export const GENESIS_HASH = '0'.repeat(64);
+
 /** An org's chain head: the last sequence number and its entry hash (hex). */
 export interface AuditHead {
   orgId: string;
@@ -48,10 +51,10 @@ export interface AuditEntry extends AuditIndexFields {
   entryHash: string;
 }
 
-/** A signed statement of an org's chain head (signed-note text, docs/audit.md). */
 /** What verification needs of an entry. */
 export type AuditChainLink = Pick<AuditEntry, 'seq' | 'event' | 'leafHash' | 'prevHash' | 'entryHash'>;
 
+/** A signed statement of an org's chain head (signed-note text, docs/audit.md). */
 export interface AuditCheckpoint {
   orgId: string;
   seq: number;

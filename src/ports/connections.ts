@@ -180,7 +180,6 @@ export interface ConnectSessionStore {
   create(session: Omit<ConnectSession, 'status' | 'createdAt' | 'flow' | 'connectionId' | 'error' | 'errorDescription' | 'completedAt'> & { tokenHash: string }): Promise<ConnectSession>;
   find(tenant: TenantRef, id: string): Promise<ConnectSession | undefined>;
   findByTokenHash(tokenHash: string): Promise<ConnectSession | undefined>;
-  findByState(state: string): Promise<ConnectSession | undefined>;
   /** Starts (or restarts) the provider flow of a pending session, with the template values it uses. */
   startFlow(id: string, flow: NonNullable<ConnectSession['flow']>, params: Record<string, string>): Promise<ConnectSession | undefined>;
   /**

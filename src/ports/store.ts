@@ -170,6 +170,8 @@ export interface AdminKeyStore {
 }
 
 export interface SettingStore {
+  /** The stored value, if any node stored one. */
+  get<T>(name: string): Promise<T | undefined>;
   /** Returns the stored value, or stores `create()`'s result first (first writer wins across nodes). */
   getOrCreate<T>(name: string, create: () => T): Promise<T>;
 }

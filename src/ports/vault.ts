@@ -60,7 +60,7 @@ export interface VaultRecordStore {
   insert(record: Omit<VaultRecord, 'createdAt'>): Promise<boolean>;
   latestVersion(identity: SecretIdentity): Promise<number>;
   find(identity: SecretIdentity, version?: number): Promise<VaultRecord | undefined>;
-  versions(identity: SecretIdentity): Promise<Array<{ version: number; createdAt: Date }>>;
+  versions(identity: SecretIdentity): Promise<SecretVersionInfo[]>;
   delete(identity: SecretIdentity): Promise<void>;
   /**
    * Re-wraps up to `limit` records whose KEK version is not `current`, in key order after

@@ -1,6 +1,7 @@
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { IdentifierHmac } from '../audit/identifier-hmac.ts';
 import { chainAgentsOf } from '../exchange/token-chain.ts';
+import { deadTokenReason } from '../exchange/token-liveness.ts';
 import type { AuditSink } from '../ports/audit.ts';
 import type { Store } from '../ports/store.ts';
 import type { RevocationService } from '../revocation/revocation-service.ts';
@@ -34,12 +35,8 @@ export function createStructuredTokenHandler(deps: {
       } catch {
         return;
       }
-      if (await deps.revocations.isRevoked({ jti: claims.jti, clientId: claims.client_id, iat: claims.iat, actors })) return;
-      // a token acting through a connection dies with the connection
-      if (typeof claims.connection_id === 'string') {
-        const connection = await deps.store.connections.findById(claims.connection_id);
-        if (!connection || connection.status !== 'active') return;
-      }
+      // revoked (itself or an agent of its chain), or its connection is gone
+      if (await deadTokenReason({ revocations: deps.revocations, connections: deps.store.connections }, claims, actors)) return;
       ctx.body = { ...claims, active: true, token_type: 'Bearer' };
       return;
     }

@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import { formatPath, YamlLocator, type PathIssue, type YamlPath } from '../policy/yaml-locations.ts';
 import { fromZodIssues } from '../policy/zod-issues.ts';
 import { packageRoot } from '../shared/package-root.ts';
-import { BUILT_IN_TEMPLATES, providerSchema, type ProviderEntry } from './provider-schema.ts';
+import { BUILT_IN_TEMPLATES, labelPlaceholders, providerSchema, type ProviderEntry } from './provider-schema.ts';
 import { placeholders, templatePattern } from './templates.ts';
 
 /*
@@ -88,7 +88,7 @@ function urlFields(data: Raw): { path: YamlPath; value: string; templated: boole
 /** The URL with placeholders replaced by harmless labels, as the schema parses it, or undefined. */
 function probe(value: string): URL | undefined {
   try {
-    return new URL(value.replace(/\{([a-z][a-z0-9_]*)\}/g, 'x$1'));
+    return new URL(labelPlaceholders(value));
   } catch {
     return undefined;
   }

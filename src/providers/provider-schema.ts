@@ -56,10 +56,17 @@ function strict<S extends z.core.$ZodLooseShape>(shape: S) {
   return z.strictObject(shape, { error: (iss) => (iss.code === 'unrecognized_keys' ? `expected: ${expected}` : undefined) });
 }
 
+/**
+ * A URL template with each `{placeholder}` replaced by a harmless label (`{subdomain}` →
+ * `xsubdomain`), so that it can be parsed as a URL to check its shape.
+ */
+export function labelPlaceholders(template: string): string {
+  return template.replace(/\{([a-z][a-z0-9_]*)\}/g, 'x$1');
+}
+
 /** An absolute URL that may hold `{placeholders}`; HTTPS unless `insecure` (custom providers in development). */
 const templatedUrl = z.string().superRefine((value, ctx) => {
-  // Placeholders are replaced by a harmless label before parsing (`{subdomain}.zendesk.com`).
-  const probe = value.replace(/\{([a-z][a-z0-9_]*)\}/g, 'x$1');
+  const probe = labelPlaceholders(value);
   let url: URL;
   try {
     url = new URL(probe);
@@ -120,6 +127,12 @@ export const providerSchema = strict({
     token_url: templatedUrl,
     revocation_url: templatedUrl.optional(),
     revocation_style: z.enum(REVOCATION_STYLES).default('rfc7009'),
+    /**
+     * Revoking one access token also ends the grant's refresh token (RFC 7009 §2.1 allows it;
+     * Google and oidc-provider do it). Then Alter never revokes a broker-mode token at its TTL:
+     * that would end the connection. Unknown: true.
+     */
+    revocation_revokes_grant: z.boolean().default(true),
     /** OIDC issuer: Connect uses discovery (`/.well-known/openid-configuration`) and checks ID tokens. */
     issuer: templatedUrl.optional(),
     scope_separator: z.enum(SCOPE_SEPARATORS).default(' '),

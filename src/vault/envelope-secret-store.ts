@@ -1,6 +1,7 @@
 import type { KekProvider, SecretIdentity, SecretStore, SecretVersionInfo, VaultRecordStore } from '../ports/vault.ts';
-import { SecretIntegrityError, SecretNotFound, VaultUnavailable } from '../shared/errors.ts';
+import { SecretIntegrityError } from '../shared/errors.ts';
 import { open, recordContext, seal } from './envelope.ts';
+import { secretNotFound, tooManyConcurrentWrites } from './secret-errors.ts';
 
 /**
  * The built-in vault (`kind = 'aes'`): AES-256-GCM envelope encryption. Each record version
@@ -33,12 +34,12 @@ export class EnvelopeSecretStore implements SecretStore {
         key.plaintext.fill(0);
       }
     }
-    throw new VaultUnavailable('aes', 'too many concurrent writes to one secret; retry');
+    throw tooManyConcurrentWrites('aes');
   }
 
   async get(identity: SecretIdentity, version?: number): Promise<Uint8Array> {
     const record = await this.#records.find(identity, version);
-    if (!record) throw new SecretNotFound(`no secret ${identity.purpose}/${identity.recordId}${version === undefined ? '' : ` version ${version}`}`);
+    if (!record) throw secretNotFound(identity, version);
     const context = recordContext(identity, record.version);
     const dataKey = await this.#kek.unwrap(record.wrappedKey, context);
     try {

@@ -31,7 +31,20 @@ export class SealedSettingStore implements SettingStore {
     this.#vault = deps.vault;
   }
 
+  async get<T>(name: string): Promise<T | undefined> {
+    const stored = await this.#inner.get<unknown>(name);
+    if (stored === undefined) return undefined;
+    return isMarker(stored) ? this.#open<T>(stored) : (stored as T);
+  }
+
+  async #open<T>(marker: SealedMarker): Promise<T> {
+    return JSON.parse(Buffer.from(await this.#vault.get(identity(marker.sealed_in_vault))).toString('utf8')) as T;
+  }
+
   async getOrCreate<T>(name: string, create: () => T): Promise<T> {
+    // the common case, a setting that exists: one read, no candidate written and deleted
+    const existing = await this.get<T>(name);
+    if (existing !== undefined) return existing;
     const candidate = `${name}.${randomBytes(9).toString('base64url')}`;
     await this.#vault.put(identity(candidate), Buffer.from(JSON.stringify(create())));
     const winner = await this.#inner.getOrCreate<unknown>(name, () => ({ sealed_in_vault: candidate }));
@@ -41,6 +54,6 @@ export class SealedSettingStore implements SettingStore {
       return winner as T;
     }
     if (winner.sealed_in_vault !== candidate) await this.#vault.delete(identity(candidate));
-    return JSON.parse(Buffer.from(await this.#vault.get(identity(winner.sealed_in_vault))).toString('utf8')) as T;
+    return this.#open<T>(winner);
   }
 }

@@ -49,3 +49,12 @@ test('the verification job raises audit.tamper_detected when an entry was change
   expect(alerts).toHaveLength(1);
   expect(JSON.parse(alerts[0]!.event)).toMatchObject({ decision: 'alert', first_broken_seq: 3 });
 });
+
+test('no checkpoint when nothing but the previous checkpoint event came after it', async () => {
+  for (let i = 0; i < 3; i++) await audit.record({ orgId: 'org_c', type: 'token.issued', data: { n: i } });
+  expect(await audit.checkpoints.checkpoint('org_c')).toMatchObject({ orgId: 'org_c', seq: 3 });
+  expect(await audit.checkpoints.checkpoint('org_c')).toBeUndefined();
+  await audit.record({ orgId: 'org_c', type: 'token.issued', data: { n: 3 } });
+  expect(await audit.checkpoints.checkpoint('org_c')).toMatchObject({ seq: 5 });
+  expect(await audit.checkpoints.checkpoint('org_none')).toBeUndefined();
+});

@@ -9,14 +9,20 @@ export interface CliResult {
 
 /**
  * Runs the `alter` CLI in-process with a controlled environment: only the variables given (no
- * inherited ALTER_*), and `cwd` for relative paths.
+ * inherited ALTER_*), and `cwd` for relative paths. `onStderr` sees stderr as it is written (a
+ * command that prints a link and then waits).
  */
-export async function runCli(argv: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<CliResult> {
+export async function runCli(argv: string[], options: { env?: Record<string, string>; cwd?: string; onStderr?: (chunk: string) => void } = {}): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   const code = await run(argv, {
     stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
+    stderr: {
+      write: (s: string) => {
+        stderr += s;
+        options.onStderr?.(s);
+      },
+    },
     env: { ...options.env },
     cwd: options.cwd ?? process.cwd(),
   });

@@ -9,7 +9,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ASSERTION_TYPE, clientAssertion, registerAgent, type TestAgent } from '../helpers/agents.ts';
 import { auditEvents } from '../helpers/audit.ts';
-import { APP_REDIRECT, connect, createSession, githubLikeYaml, oidcProviderYaml, runFlow, setupApp, UPSTREAM_CLIENT, writeProviders } from '../helpers/connect.ts';
+import { APP_REDIRECT, connect, createSession, githubLikeYaml, oidcPerTokenRevocationYaml, oidcProviderYaml, runFlow, setupApp, UPSTREAM_CLIENT, writeProviders } from '../helpers/connect.ts';
 import { CONNECT_TEST_POLICY } from '../helpers/connect-policy.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { followAuthorization, startOidcUpstream, type OidcUpstream } from '../helpers/upstream/oidc-upstream.ts';
@@ -44,13 +44,15 @@ beforeAll(async () => {
       upstream = await startOidcUpstream({ clients: [{ ...UPSTREAM_CLIENT, redirectUris: [callback] }], scopes: ['calendar.read', 'calendar.write'] });
       github = await startGithubStub({ ...UPSTREAM_CLIENT, redirectUri: callback });
       const dir = await mkdtemp(join(tmpdir(), 'alter-providers-'));
-      await writeProviders(join(dir, 'providers'), { acme: oidcProviderYaml(upstream), 'acme-locked': oidcProviderYaml(upstream, 'acme-locked'), octo: githubLikeYaml(github) });
+      await writeProviders(join(dir, 'providers'), {
+        acme: oidcProviderYaml(upstream), 'acme-locked': oidcProviderYaml(upstream, 'acme-locked'), 'acme-solo': oidcPerTokenRevocationYaml(upstream), octo: githubLikeYaml(github),
+      });
       await writeFile(join(dir, 'policy.yaml'), CONNECT_TEST_POLICY);
       return { ALTER_PROVIDERS_DIR: join(dir, 'providers'), ALTER_ALLOW_INSECURE_PROVIDER_URLS: 'true', ALTER_POLICY: join(dir, 'policy.yaml') };
     },
   });
   const client = { client_id: UPSTREAM_CLIENT.clientId, client_secret: UPSTREAM_CLIENT.clientSecret };
-  appKey = await setupApp(srv, { acme: { ...client, scopes: ['calendar:read', 'calendar:write'] }, 'acme-locked': client, octo: client });
+  appKey = await setupApp(srv, { acme: { ...client, scopes: ['calendar:read', 'calendar:write'] }, 'acme-locked': client, 'acme-solo': client, octo: client });
   const hook = await request(srv.url).put('/v1/admin/app').set('Authorization', `Bearer ${srv.adminKey}`)
     .send({ webhook_url: `http://127.0.0.1:${(webhookServer.address() as AddressInfo).port}/hooks` });
   expect(hook.status).toBe(200);
@@ -233,6 +235,9 @@ describe('Connect: bad input stores nothing', () => {
       const page = await request(srv.url).get('/connect').query({ token: session.body.token });
       expect(page.status).toBe(410);
       expect(page.text).toContain('expired');
+      const poll = await request(srv.url).get('/v1/connect/session').set('Authorization', `Bearer ${session.body.token}`);
+      expect(poll.status).toBe(401);
+      expect(poll.body).toEqual({ error: 'invalid_token', error_description: 'the Connect session has expired' });
     } finally {
       spy.mockRestore();
     }
@@ -280,5 +285,83 @@ describe('refresh and re-authorization', () => {
     expect(new URL(done.headers.location!).searchParams.get('connection_id')).toBe(id);
     expect((await request(srv.url).get(`/v1/connections/${id}`).set(app())).body.status).toBe('active');
     expect((await exchange(assistant, id, { requested_token_type: UPSTREAM_TYPE })).status).toBe(200);
+  });
+});
+
+describe('error paths of refresh, broker revocation and the connections API', () => {
+  it('a provider that refuses the refresh for another reason (invalid_client) gives 503 and leaves the connection active', async () => {
+    const id = await connect(srv, appKey, 'acme', 'kate');
+    const admin = { Authorization: `Bearer ${srv.adminKey}` };
+    const c = (await srv.app.store.connections.findById(id))!;
+    await srv.app.store.connections.setTokens(id, { tokenVersion: c.tokenVersion, tokenExpiresAt: new Date(Date.now() - 1000), refreshable: true });
+    const client = { client_id: UPSTREAM_CLIENT.clientId, scopes: ['calendar:read', 'calendar:write'] };
+    expect((await request(srv.url).put('/v1/admin/providers/acme').set(admin).send({ ...client, client_secret: 'a-wrong-secret' })).status).toBe(200);
+    try {
+      const res = await exchange(assistant, id, { requested_token_type: UPSTREAM_TYPE });
+      expect(res.status).toBe(503);
+      expect(res.body.error).toBe('temporarily_unavailable');
+      expect(res.body.error_description).toContain('provider acme: token refresh failed: invalid_client');
+      expect(res.headers['retry-after']).toBeDefined();
+      expect((await request(srv.url).get(`/v1/connections/${id}`).set(app())).body.status).toBe('active');
+    } finally {
+      await request(srv.url).put('/v1/admin/providers/acme').set(admin).send({ ...client, client_secret: UPSTREAM_CLIENT.clientSecret });
+    }
+    expect((await exchange(assistant, id, { requested_token_type: UPSTREAM_TYPE })).status).toBe(200);
+  });
+
+  it('a broker token outliving the policy TTL is revoked upstream at the TTL; the connection then refreshes', async () => {
+    const id = await connect(srv, appKey, 'acme-solo', 'liam');
+    const given = await exchange(assistant, id, { requested_token_type: UPSTREAM_TYPE });
+    expect(given.status, JSON.stringify(given.body)).toBe(200);
+    expect(given.body.expires_in).toBe(900);
+    // nothing is due yet
+    expect(await srv.app.upstreamRevocations.run(new Date())).toBe(0);
+    expect(await srv.app.upstreamRevocations.run(new Date(Date.now() + 16 * 60_000))).toBeGreaterThanOrEqual(1);
+    expect((await upstream.introspect(given.body.access_token)).active).toBe(false);
+    expect((await auditEvents(srv, 'connection.upstream_token_revoked')).some((e) => e.connection === id)).toBe(true);
+    const before = upstream.counts().refresh_token;
+    const next = await exchange(assistant, id, { requested_token_type: UPSTREAM_TYPE });
+    expect(next.status, JSON.stringify(next.body)).toBe(200);
+    expect(upstream.counts().refresh_token).toBe(before + 1);
+    expect(next.body.access_token).not.toBe(given.body.access_token);
+    expect((await upstream.introspect(next.body.access_token)).active).toBe(true);
+  });
+
+  it('where revoking one token ends the grant, broker tokens are not revoked early (the connection would die)', async () => {
+    const id = await connect(srv, appKey, 'acme', 'lena');
+    const given = await exchange(assistant, id, { requested_token_type: UPSTREAM_TYPE });
+    expect(given.body.expires_in).toBe(900);
+    await srv.app.upstreamRevocations.run(new Date(Date.now() + 16 * 60_000));
+    expect((await auditEvents(srv, 'connection.upstream_token_revoked')).some((e) => e.connection === id)).toBe(false);
+    expect((await upstream.introspect(given.body.access_token)).active).toBe(true);
+    expect((await request(srv.url).get(`/v1/connections/${id}`).set(app())).body.status).toBe('active');
+  });
+
+  it('a shared token of a connection that cannot refresh is never revoked by broker mode', async () => {
+    const id = await connect(srv, appKey, 'octo', 'mia');
+    const given = await exchange(assistant, id, { requested_token_type: UPSTREAM_TYPE });
+    expect(given.status).toBe(200);
+    const revocations = github.counts().revocation;
+    await srv.app.upstreamRevocations.run(new Date(Date.now() + 48 * 3600_000));
+    expect(github.counts().revocation).toBe(revocations);
+    expect((await fetch(`${github.apiBaseUrl}/user`, { headers: { authorization: `Bearer ${given.body.access_token}` } })).status).toBe(200);
+  });
+
+  it('an end user cannot see or revoke another end user\'s connection; a revoked app key is refused', async () => {
+    const other = await connect(srv, appKey, 'acme', 'noah');
+    const session = await createSession(srv, appKey, { end_user_id: 'olga', providers: ['acme'] });
+    const asOlga = { Authorization: `Bearer ${session.body.token}` };
+    const del = await request(srv.url).delete(`/v1/connect/connections/${other}`).set(asOlga);
+    expect(del.status).toBe(404);
+    expect((await request(srv.url).get(`/v1/connections/${other}`).set(app())).body.status).toBe('active');
+    expect((await request(srv.url).get('/v1/connect/connections').set({ Authorization: 'Bearer cst_not-a-session' })).status).toBe(401);
+
+    const admin = { Authorization: `Bearer ${srv.adminKey}` };
+    const extra = await request(srv.url).post('/v1/admin/app-keys').set(admin).send({ name: 'short-lived' });
+    expect((await request(srv.url).get('/v1/connections').set({ Authorization: `Bearer ${extra.body.key}` })).status).toBe(200);
+    expect((await request(srv.url).delete(`/v1/admin/app-keys/${extra.body.id}`).set(admin)).status).toBe(204);
+    const refused = await request(srv.url).get('/v1/connections').set({ Authorization: `Bearer ${extra.body.key}` });
+    expect(refused.status).toBe(401);
+    expect(refused.body.error).toBe('invalid_token');
   });
 });

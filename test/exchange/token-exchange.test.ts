@@ -7,6 +7,7 @@ import * as oidc from 'openid-client';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { TOKEN_EXCHANGE_GRANT, TokenType } from '../../src/exchange/token-types.ts';
+import { AccessTokenSigner } from '../../src/keys/access-token-signer.ts';
 import { ASSERTION_TYPE, clientAssertion, registerAgent, type TestAgent } from '../helpers/agents.ts';
 import { auditEvents } from '../helpers/audit.ts';
 import { discover } from '../helpers/oidc-client.ts';
@@ -296,7 +297,7 @@ describe.each<Profile>(['embedded', 'production'])('token exchange (RFC 8693) wi
     }
   });
 
-  test('unknown provider → invalid_target; a connection of another app → invalid_grant; an expired subject → invalid_grant', async () => {
+  test('unknown provider → invalid_target; a connection of another app → invalid_grant; a revoked connection → invalid_grant', async () => {
     const own = await oidc.clientCredentialsGrant(parent.config, { scope: 'repo:read' });
     const unknown = await rawExchange(srv, parent.agent, { subject_token: own.access_token, subject_token_type: TokenType.accessToken, resource: 'https://api.unknown.example' });
     expect(unknown.status).toBe(400);
@@ -315,6 +316,30 @@ describe.each<Profile>(['embedded', 'production'])('token exchange (RFC 8693) wi
     expect(afterRevoke).toMatchObject({ error: 'invalid_grant' });
     // and the token acting through it introspects inactive
     expect(await oidc.tokenIntrospection(parent.config, token.access_token)).toEqual({ active: false });
+  });
+
+  test('an expired subject → invalid_grant, even one this node verified while it lived', async () => {
+    // client_credentials tokens live 15 min at least: sign a short-lived one as the node would
+    const signer = new AccessTokenSigner({ issuer: srv.app.config.issuer, keys: srv.app.keys });
+    const short = signer.sign({ sub: parent.agent.clientId, aud: srv.app.config.tokens.audiences[0]!, client_id: parent.agent.clientId, scope: 'repo:read' }, 3);
+    const form = { subject_token: short.token, subject_token_type: TokenType.accessToken, audience: 'github', scope: 'repo:read' };
+    const alive = await exchange(parent, form);
+    expect(alive.expires_in).toBeLessThanOrEqual(3); // never beyond the subject's exp
+    await new Promise((done) => setTimeout(done, (short.exp + 0.2) * 1000 - Date.now()));
+    const res = await rawExchange(srv, parent.agent, form);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ error: 'invalid_grant' });
+    expect(res.body.error_description).toMatch(/not a valid access token .*expired/);
+  });
+
+  test('broker mode without a connection → invalid_request', async () => {
+    const own = await oidc.clientCredentialsGrant(parent.config, { scope: 'repo:read' });
+    const res = await rawExchange(srv, parent.agent, {
+      subject_token: own.access_token, subject_token_type: TokenType.accessToken, audience: 'github', requested_token_type: TokenType.upstreamAccessToken,
+    });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ error: 'invalid_request' });
+    expect(res.body.error_description).toMatch(/^broker mode needs a connection/);
   });
 
   test('an org connection (no end user): the token acts for the org', async () => {

@@ -8,6 +8,10 @@ agent_classes:
 providers:
   acme:
     upstream_tokens: true
+    ttl: 15m                  # its revocation ends the grant: broker tokens are not revoked early
+  acme-solo:
+    upstream_tokens: true
+    ttl: 15m                  # shorter than the upstream's 1 h tokens: broker tokens are revoked at 15 min
   acme-locked: {}
   octo:
     upstream_tokens: true

@@ -38,6 +38,36 @@ permissions:
 }
 
 /** A custom provider for the GitHub-like stub: non-OIDC, quirks, GitHub-style revocation. */
+/**
+ * The same upstream as a plain OAuth provider whose revocation endpoint revokes one access token
+ * and keeps the grant (`revocation_revokes_grant: false`): broker tokens can be revoked at the TTL.
+ */
+export function oidcPerTokenRevocationYaml(upstream: Pick<OidcUpstream, 'authorizationUrl' | 'tokenUrl' | 'accessTokenRevocationUrl' | 'issuer'>, name = 'acme-solo'): string {
+  return `name: ${name}
+display_name: Acme Calendar, per-token revocation (test upstream)
+categories: [test]
+verified: false
+oauth:
+  authorization_url: ${upstream.authorizationUrl}
+  token_url: ${upstream.tokenUrl}
+  revocation_url: ${upstream.accessTokenRevocationUrl}
+  revocation_revokes_grant: false
+  default_scopes: [offline_access]
+  token_endpoint_auth_method: client_secret_basic
+  pkce: true
+refresh:
+  supported: true
+  narrow_scope: true
+api:
+  base_urls: ["${upstream.issuer}/api"]
+permissions:
+  calendar:read:
+    scopes: [calendar.read]
+  calendar:write:
+    scopes: [calendar.write]
+`;
+}
+
 export function githubLikeYaml(stub: Pick<GithubStub, 'authorizationUrl' | 'tokenUrl' | 'apiBaseUrl'>, name = 'octo'): string {
   return `name: ${name}
 display_name: Octo (GitHub-like test stub)

@@ -47,6 +47,8 @@ describe.each(cases)('ALTER_VAULT=%s', (_name, setup) => {
       expect(res.status).toBe(201);
       expect(fake.holds()).toBeGreaterThan(0);
       expect((await srv.app.secrets.resolve(srv.app.tenant, res.body.id as string)).value.token).toBe('VALUE_external');
+      // the built-in store (the database) holds no version of it
+      expect(await srv.app.vault.listVersions({ orgId: srv.app.tenant.orgId, appId: srv.app.tenant.appId, recordId: res.body.id as string, purpose: 'managed_secret' })).toEqual([]);
       // the value travels base64-encoded inside the write body, never as readable text
       expect(JSON.stringify(fake.traffic())).not.toContain('VALUE_external');
     } finally {

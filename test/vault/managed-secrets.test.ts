@@ -74,6 +74,21 @@ describe('managed secrets', () => {
     expect((await request(srv.url).get('/v1/admin/secrets')).status).toBe(401);
   });
 
+  test('a refused create (duplicate name) leaves no value behind in the vault', async () => {
+    const client = new pg.Client({ connectionString: srv.databaseUrl });
+    await client.connect();
+    try {
+      const orphans = await client.query(
+        "SELECT DISTINCT record_id FROM vault_records WHERE purpose = 'managed_secret' AND record_id NOT IN (SELECT id FROM managed_secrets)",
+      );
+      expect(orphans.rows).toEqual([]);
+      const stored = await client.query("SELECT DISTINCT record_id FROM vault_records WHERE purpose = 'managed_secret'");
+      expect(stored.rows).toHaveLength(Object.keys(created).length);
+    } finally {
+      await client.end();
+    }
+  });
+
   test('no secret value anywhere in the database', async () => {
     const client = new pg.Client({ connectionString: srv.databaseUrl });
     await client.connect();

@@ -38,3 +38,15 @@ test('a value stored in plaintext by an earlier version keeps being used', async
   await store.settings.getOrCreate('legacy_key', () => 'plain-old-value');
   expect(await new SealedSettingStore({ inner: store.settings, vault }).getOrCreate('legacy_key', () => 'new')).toBe('plain-old-value');
 });
+
+test('reading a setting that exists writes nothing to the vault; get() sees what getOrCreate stored', async () => {
+  const sealed = new SealedSettingStore({ inner: store.settings, vault });
+  expect(await sealed.get('absent_key')).toBeUndefined();
+  const value = await sealed.getOrCreate('webhook_key', () => 'whsec_example');
+  const count = async () => (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM vault_records WHERE purpose = 'setting'`))[0]!.n;
+  const before = await count();
+  for (let i = 0; i < 3; i++) expect(await sealed.getOrCreate('webhook_key', () => 'never-used')).toBe(value);
+  expect(await count()).toBe(before);
+  expect(await sealed.get('webhook_key')).toBe('whsec_example');
+  expect(await sealed.get('legacy_key')).toBe('plain-old-value');
+});

@@ -23,14 +23,31 @@ async function run<T>(target: PgliteTarget, text: string, params?: readonly unkn
 /**
  * Opens an embedded PGlite database: in memory when `dataDir` is undefined, else persisted in
  * `dataDir` (created with mode 0700 if missing). Result types match {@link openPostgres}:
- * `Date` for `timestamptz`, parsed `jsonb`, numbers for `int8`.
+ * `Date` for `timestamptz`, parsed `jsonb`, numbers for `int8`. `loadDataDir`: start from a
+ * `dumpDataDir()` image instead of running initdb (tests clone one migrated database).
  */
-export async function openPglite(dataDir?: string): Promise<SqlDatabase> {
+export async function openPglite(dataDir?: string, options: { loadDataDir?: Blob } = {}): Promise<SqlDatabase> {
   if (dataDir !== undefined) await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const db = await PGlite.create(dataDir, { parsers: { [INT8_OID]: parseInt8 } });
-  let closed: Promise<void> | undefined;
+  return wrap(await PGlite.create(dataDir, { parsers: { [INT8_OID]: parseInt8 }, ...options }));
+}
 
-  const database: SqlDatabase = {
+/**
+ * An in-memory database prepared by `setup` (e.g. migrated), as a `dumpDataDir()` image that
+ * {@link openPglite} can start from without running initdb again.
+ */
+export async function pgliteImage(setup: (db: SqlDatabase) => Promise<void>): Promise<Blob> {
+  const db = await PGlite.create({ parsers: { [INT8_OID]: parseInt8 } });
+  try {
+    await setup(wrap(db));
+    return await db.dumpDataDir('none');
+  } finally {
+    await db.close();
+  }
+}
+
+function wrap(db: PGlite): SqlDatabase {
+  let closed: Promise<void> | undefined;
+  return {
     kind: 'pglite',
     query: <T>(text: string, params?: readonly unknown[]) => run<T>(db, text, params),
     transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
@@ -44,5 +61,4 @@ export async function openPglite(dataDir?: string): Promise<SqlDatabase> {
       return closed;
     },
   };
-  return database;
 }

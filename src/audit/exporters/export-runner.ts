@@ -15,7 +15,7 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
 /** What {@link startExporters} needs. */
 export interface ExportersDeps {
-  store: { audit: AuditLogStore; exportCursors: ExportCursorStore; exclusive?: (lock: 'auditExport', fn: () => Promise<void>) => Promise<boolean> };
+  store: { audit: AuditLogStore; exportCursors: ExportCursorStore; exclusive: (lock: 'auditExport', fn: () => Promise<void>) => Promise<boolean> };
   queue: JobQueue;
   log: Logger;
   exporters: ExporterConfig[];
@@ -100,11 +100,11 @@ export async function startExporters(deps: ExportersDeps): Promise<Exporters> {
 
   // Passes run one after the other in this process, and on one node at a time: a pass holds a
   // database lock, so a pass that outlasts the interval never overlaps another node's.
-  const exclusive = deps.store.exclusive;
-  const guarded = exclusive ? async () => { await exclusive('auditExport', pass); } : pass;
   let tail: Promise<void> = Promise.resolve();
   function runOnce(): Promise<void> {
-    const run = tail.then(guarded);
+    const run = tail.then(async () => {
+      await deps.store.exclusive('auditExport', pass);
+    });
     tail = run.catch(() => undefined);
     return run;
   }

@@ -1,8 +1,3 @@
-/** The sinks an exporter can ship the audit log to. */
-export const EXPORTER_TYPES = ['splunk', 'datadog', 'elastic', 'pagerduty', 'webhook'] as const;
-/** One of {@link EXPORTER_TYPES}. */
-export type ExporterType = (typeof EXPORTER_TYPES)[number];
-
 /** What every exporter has, whatever its sink. */
 export interface ExporterCommon {
   /** Unique name; the cursor key (`audit_export_cursors.sink`), so renaming one starts over. */

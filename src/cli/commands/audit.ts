@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseBundle } from '../../audit/audit-bundle.ts';
 import { parseVerifierKey } from '../../audit/signed-note.ts';
@@ -7,6 +7,7 @@ import { ADMIN_OPTIONS, listOption, SERVER_OPTIONS, stringOption } from '../args
 import { AlterClient } from '../client.ts';
 import type { CommandContext, CommandSpec } from '../command.ts';
 import { CliError, UsageError } from '../errors.ts';
+import { readFileArg } from '../read-file-arg.ts';
 import { resolveServerUrl } from '../settings.ts';
 import { adminClient } from './agent.ts';
 
@@ -20,12 +21,7 @@ function printReport(ctx: CommandContext, report: VerifyReport): void {
 
 /** Verifies a JSONL bundle with no server: keys pinned with --key, else those in the bundle. */
 async function verifyBundle(ctx: CommandContext, file: string): Promise<VerifyReport[]> {
-  let text: string;
-  try {
-    text = readFileSync(resolve(ctx.io.cwd, file), 'utf8');
-  } catch (err) {
-    throw new CliError(`cannot read ${file}: ${(err as Error).message}`);
-  }
+  const text = readFileArg(ctx.io, file);
   let bundle;
   try {
     bundle = parseBundle(text);

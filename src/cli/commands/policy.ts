@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { compilePolicy } from '../../policy/compile-policy.ts';
 import { ExplainInput, explainRequest } from '../../policy/explain-input.ts';
 import { PolicyInvalid } from '../../policy/policy-error.ts';
@@ -7,18 +5,12 @@ import type { CompiledPolicy, PolicyExplanation } from '../../policy/types.ts';
 import { ADMIN_OPTIONS, listOption, requireOption, SERVER_OPTIONS, stringOption } from '../args.ts';
 import type { CommandContext, CommandSpec } from '../command.ts';
 import { CliError, UsageError } from '../errors.ts';
+import { readFileArg } from '../read-file-arg.ts';
 import { adminClient } from './agent.ts';
 
 /** Reads and compiles a policy file; problems become a CLI error listing them (exit 1). */
 function compileFile(ctx: CommandContext, file: string): CompiledPolicy {
-  const path = resolve(ctx.io.cwd, file);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new CliError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-  }
-  return compilePolicy(text, { origin: file });
+  return compilePolicy(readFileArg(ctx.io, file), { origin: file });
 }
 
 const check: CommandSpec = {

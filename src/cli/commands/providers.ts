@@ -1,11 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ADMIN_OPTIONS, flagOption, listOption, requireOption, SERVER_OPTIONS, stringOption } from '../args.ts';
 import { AlterClient } from '../client.ts';
 import type { CommandContext, CommandSpec } from '../command.ts';
 import { CliError, UsageError } from '../errors.ts';
-import { resolveServerUrl } from '../settings.ts';
-import { builtInProvidersDir, loadCatalog } from '../../providers/catalog.ts';
+import { readFileArg } from '../read-file-arg.ts';
+import { DEFAULT_DATA_DIR, resolveServerUrl } from '../settings.ts';
+import { builtInProvidersDir, CatalogInvalid, loadCatalog, type ProviderCatalog } from '../../providers/catalog.ts';
 import { adminClient } from './agent.ts';
 
 const list: CommandSpec = {
@@ -26,8 +28,15 @@ const list: CommandSpec = {
       const body = (await adminClient(ctx).call('GET', '/v1/admin/providers?configured=true', { admin: true })) as { providers: Row[] };
       rows = body.providers;
     } else {
-      const dir = stringOption(ctx.values, 'providers-dir') ?? ctx.io.env.ALTER_PROVIDERS_DIR ?? join(ctx.io.env.ALTER_DATA_DIR ?? './data', 'providers');
-      const catalog = loadCatalog({ builtInDir: builtInProvidersDir(), customDir: resolve(ctx.io.cwd, dir), allowInsecureUrls: true });
+      const dir = stringOption(ctx.values, 'providers-dir') ?? ctx.io.env.ALTER_PROVIDERS_DIR ?? join(ctx.io.env.ALTER_DATA_DIR ?? DEFAULT_DATA_DIR, 'providers');
+      let catalog: ProviderCatalog;
+      try {
+        catalog = loadCatalog({ builtInDir: builtInProvidersDir(), customDir: resolve(ctx.io.cwd, dir), allowInsecureUrls: true });
+      } catch (err) {
+        // A bad provider file is the operator's to fix: its problems, not an "unexpected failure".
+        if (err instanceof CatalogInvalid) throw new CliError(err.message, { cause: err });
+        throw err;
+      }
       rows = catalog.list().map((e) => ({ name: e.name, display_name: e.display_name, categories: e.categories, refresh: e.refresh.supported, pkce: e.oauth.pkce, verified: e.verified }));
     }
     if (ctx.out.json) {
@@ -57,14 +66,7 @@ const configure: CommandSpec = {
     const name = ctx.positionals[0];
     if (!name) throw new UsageError('the provider name is required (see alter providers list)');
     const secretFile = stringOption(ctx.values, 'client-secret-file');
-    let secret: string | undefined;
-    if (secretFile) {
-      try {
-        secret = (secretFile === '-' ? readFileSync(0, 'utf8') : readFileSync(resolve(ctx.io.cwd, secretFile), 'utf8')).trim();
-      } catch (err) {
-        throw new CliError(`cannot read ${secretFile}: ${(err as Error).message}`);
-      }
-    }
+    const secret = secretFile ? readFileArg(ctx.io, secretFile, { stdin: true }).trim() : undefined;
     const params = Object.fromEntries(listOption(ctx.values, 'param').map((p) => {
       const at = p.indexOf('=');
       if (at <= 0) throw new UsageError(`--param ${p}: expected NAME=VALUE`);
@@ -92,13 +94,8 @@ const appKey: CommandSpec = {
   },
 };
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((done) => setTimeout(done, ms));
-}
-
 /** Opens a URL in the user's browser where the platform has a way to (best effort). */
-async function openBrowser(url: string): Promise<boolean> {
-  const { spawn } = await import('node:child_process');
+function openBrowser(url: string): Promise<boolean> {
   const command = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
   return new Promise((done) => {
     const child = spawn(command, [url], { stdio: 'ignore', detached: true });
@@ -126,6 +123,9 @@ const connectCommand: CommandSpec = {
   async run(ctx: CommandContext) {
     const key = stringOption(ctx.values, 'app-key') ?? ctx.io.env.ALTER_APP_KEY;
     if (!key) throw new UsageError('an app API key is required: --app-key or ALTER_APP_KEY (create one with alter app-key create)');
+    const timeout = stringOption(ctx.values, 'timeout') ?? '900';
+    // Checked before the session exists: a deadline that is not a number would never pass.
+    if (!/^\d+$/.test(timeout)) throw new UsageError(`--timeout: expected a whole number of seconds, got "${timeout}"`);
     const client = new AlterClient(resolveServerUrl(ctx.values, ctx.io));
     const providers = listOption(ctx.values, 'provider');
     const session = (await client.call('POST', '/v1/connect/sessions', {
@@ -134,7 +134,7 @@ const connectCommand: CommandSpec = {
     const url = `${session.connect_url}&mode=headless`;
     const opened = !flagOption(ctx.values, 'no-browser') && (await openBrowser(url));
     ctx.io.stderr.write(opened ? `Opened your browser. If nothing happened, open:\n  ${url}\n` : `Open this link to connect:\n  ${url}\n`);
-    const deadline = Date.now() + Number(stringOption(ctx.values, 'timeout') ?? 900) * 1000;
+    const deadline = Date.now() + Number(timeout) * 1000;
     for (;;) {
       const status = (await client.call('GET', '/v1/connect/session', { bearer: session.token })) as { status: string; connection_id?: string; provider?: string; error?: string; error_description?: string };
       if (status.status === 'completed') {

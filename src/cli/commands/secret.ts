@@ -1,21 +1,15 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { ADMIN_OPTIONS, requireOption, SERVER_OPTIONS } from '../args.ts';
 import type { SecretView } from '../client.ts';
 import type { CommandContext, CommandSpec } from '../command.ts';
-import { CliError, UsageError } from '../errors.ts';
+import { UsageError } from '../errors.ts';
 import type { Output } from '../output.ts';
+import { readFileArg } from '../read-file-arg.ts';
 import { adminClient } from './agent.ts';
 
 /** The value, from a JSON file or stdin (`-`): never from the command line, where shells keep history. */
 function readValue(ctx: CommandContext): unknown {
   const file = requireOption(ctx.values, 'value-file');
-  let text: string;
-  try {
-    text = file === '-' ? readFileSync(0, 'utf8') : readFileSync(resolve(ctx.io.cwd, file), 'utf8');
-  } catch (err) {
-    throw new CliError(`cannot read ${file}: ${(err as Error).message}`);
-  }
+  const text = readFileArg(ctx.io, file, { stdin: true });
   try {
     return JSON.parse(text) as unknown;
   } catch {

@@ -6,6 +6,7 @@ import type { AuditService } from '../../audit/audit-service.ts';
 import type { AuditEntry, ExportCursorStore } from '../../ports/audit.ts';
 import type { Tenant } from '../../ports/store.ts';
 import { InvalidRequest, NotFound } from '../../shared/errors.ts';
+import { invalidInput } from '../../shared/invalid-input.ts';
 import { readJsonBody } from '../json-body.ts';
 
 const EventQuery = z.strictObject({
@@ -38,10 +39,7 @@ export function adminAuditRoutes(deps: { audit: AuditService; cursors: ExportCur
 
   router.get('/events', async (ctx) => {
     const parsed = EventQuery.safeParse(ctx.query);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new InvalidRequest(`${issue.path.join('.') || 'query'}: ${issue.message}`);
-    }
+    if (!parsed.success) throw invalidInput(parsed.error, 'query');
     const q = parsed.data;
     const entries = await deps.audit.store.query(orgOf(ctx.state).orgId, {
       limit: q.limit,

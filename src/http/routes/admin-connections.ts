@@ -6,7 +6,8 @@ import { connectionView, type ConnectionService } from '../../connections/connec
 import { providerConfigView, type ProviderConfigService } from '../../connections/provider-configs.ts';
 import type { AppStore, TenantRef } from '../../ports/connections.ts';
 import type { CatalogProvider } from '../../providers/catalog.ts';
-import { InvalidRequest, NotFound } from '../../shared/errors.ts';
+import { NotFound } from '../../shared/errors.ts';
+import { invalidInput } from '../../shared/invalid-input.ts';
 import { readJsonBody } from '../json-body.ts';
 
 const tenantOf = (state: unknown): TenantRef => (state as { tenant: TenantRef }).tenant;
@@ -53,7 +54,7 @@ export function adminConnectionRoutes(deps: {
   });
   router.put('/app', async (ctx) => {
     const parsed = AppInput.safeParse(await readJsonBody(ctx, deps.bodyLimitBytes));
-    if (!parsed.success) throw new InvalidRequest(`${parsed.error.issues[0]!.path.join('.') || 'body'}: ${parsed.error.issues[0]!.message}`);
+    if (!parsed.success) throw invalidInput(parsed.error);
     const b = parsed.data;
     await deps.apps.updateSettings(tenantOf(ctx.state), {
       ...(b.redirect_urls ? { redirectUrls: b.redirect_urls } : {}),

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import { ExplainInput, explainRequest } from '../../policy/explain-input.ts';
 import type { PolicyService } from '../../policy/policy-service.ts';
-import { InvalidRequest } from '../../shared/errors.ts';
+import { invalidInput } from '../../shared/invalid-input.ts';
 import { readJsonBody } from '../json-body.ts';
 
 /** `/v1/admin/policy`: the policy in force on this node, and why it decides what it decides. */
@@ -15,10 +15,7 @@ export function adminPolicyRoutes(deps: { policy: PolicyService; bodyLimitBytes:
 
   router.post('/explain', async (ctx) => {
     const parsed = ExplainInput.safeParse(await readJsonBody(ctx, deps.bodyLimitBytes));
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new InvalidRequest(`${issue.path.join('.') || 'body'}: ${issue.message}`);
-    }
+    if (!parsed.success) throw invalidInput(parsed.error);
     const policy = deps.policy.current();
     ctx.body = policy.explain(explainRequest(policy, parsed.data));
   });

@@ -1,11 +1,12 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { AppKeyService } from '../../connections/app-keys.ts';
-import { connectSessionView, type ConnectService } from '../../connections/connect-service.ts';
+import { ConnectError, connectSessionView, type ConnectService } from '../../connections/connect-service.ts';
 import { connectionView, type ConnectionService } from '../../connections/connection-service.ts';
 import type { ConnectSession, TenantRef } from '../../ports/connections.ts';
-import { AlterError, InvalidToken, NotFound } from '../../shared/errors.ts';
-import { appAuth, bearerOf } from '../app-auth.ts';
+import { InvalidToken, NotFound } from '../../shared/errors.ts';
+import { appAuth } from '../app-auth.ts';
+import { bearerOf } from '../bearer-credential.ts';
 import { readJsonBody } from '../json-body.ts';
 
 const tenantOf = (ctx: Context): TenantRef => (ctx.state as { tenant: TenantRef }).tenant;
@@ -27,12 +28,13 @@ export function connectApiRoutes(deps: { appKeys: AppKeyService; connect: Connec
   const requireApp = appAuth({ appKeys: deps.appKeys });
 
   const endUserSession = async (ctx: Context): Promise<ConnectSession> => {
+    const token = bearerOf(ctx, 'Connect session token');
     try {
-      return await deps.connect.sessionByToken(bearerOf(ctx, 'Connect session token'), { allowFinished: true });
+      return await deps.connect.sessionByToken(token, { allowFinished: true });
     } catch (err) {
-      if (err instanceof InvalidToken) throw err;
-      if (err instanceof AlterError && err.error === 'expired_session') throw new InvalidToken('the Connect session has expired');
-      throw new InvalidToken('the Connect session token is not valid');
+      // the page's wording becomes a 401; anything else (the store is down: 503) stays as it is
+      if (!(err instanceof ConnectError)) throw err;
+      throw new InvalidToken(err.error === 'expired_session' ? 'the Connect session has expired' : 'the Connect session token is not valid');
     }
   };
   const sessionCreated = (ctx: Context, created: Awaited<ReturnType<ConnectService['createSession']>>) => {

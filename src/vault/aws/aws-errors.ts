@@ -11,14 +11,14 @@ export function awsErrorName(error: unknown): string | undefined {
 }
 
 /**
- * Maps an SDK failure: `ResourceNotFoundException` → {@link SecretNotFound}; anything else
- * (access denied, bad credentials, throttling, 5xx, network, timeout) → {@link VaultUnavailable}
- * naming `aws`. Only the exception name and HTTP status are kept: SDK errors can carry the raw
- * response, which may hold a secret value.
+ * Maps an SDK failure: `ResourceNotFoundException` → `notFound()` (callers that handle it
+ * themselves pass none); anything else (access denied, bad credentials, throttling, 5xx,
+ * network, timeout) → {@link VaultUnavailable} naming `aws`. Only the exception name and HTTP
+ * status are kept: SDK errors can carry the raw response, which may hold a secret value.
  */
-export function awsFailure(error: unknown, notFound: () => SecretNotFound): Error {
+export function awsFailure(error: unknown, notFound?: () => SecretNotFound): Error {
   const name = awsErrorName(error) ?? 'Error';
-  if (name === 'ResourceNotFoundException') return notFound();
+  if (name === 'ResourceNotFoundException' && notFound) return notFound();
   const status = (error as SdkError | undefined)?.$metadata?.httpStatusCode;
   return new VaultUnavailable('aws', `${name}${status ? ` (HTTP ${status})` : ''}`, { cause: new Error(name) });
 }

@@ -1,6 +1,6 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SecretIdentity, SecretStore, SecretVersionInfo } from '../../ports/vault.ts';
-import { SecretNotFound, VaultUnavailable } from '../../shared/errors.ts';
+import { isVersionNumber, secretNotFound, tooManyConcurrentWrites } from '../secret-errors.ts';
 import { awsErrorName, awsFailure } from './aws-errors.ts';
 import { alterVersion, awsSecretName, awsVersionId } from './aws-secret-name.ts';
 
@@ -75,14 +75,14 @@ class AwsSecretStore implements SecretStore {
         if (awsErrorName(error) === 'ResourceExistsException') continue;
         // Deleted between our read and write: start over from version 1.
         if (awsErrorName(error) === 'ResourceNotFoundException') continue;
-        throw awsFailure(error, () => new SecretNotFound(`no secret ${identity.purpose}/${identity.recordId}`));
+        throw awsFailure(error);
       }
     }
-    throw new VaultUnavailable('aws', 'too many concurrent writes to one secret; retry');
+    throw tooManyConcurrentWrites('aws');
   }
 
   async get(identity: SecretIdentity, version?: number): Promise<Uint8Array> {
-    const notFound = (): SecretNotFound => new SecretNotFound(`no secret ${identity.purpose}/${identity.recordId}${version === undefined ? '' : ` version ${version}`}`);
+    const notFound = () => secretNotFound(identity, version);
     const name = awsSecretName(identity);
     let target = version;
     if (target === undefined) {
@@ -90,7 +90,7 @@ class AwsSecretStore implements SecretStore {
       if (!versions?.length) throw notFound();
       target = Math.max(...versions.map((v) => v.version));
     }
-    if (!(Number.isSafeInteger(target) && target > 0)) throw notFound();
+    if (!isVersionNumber(target)) throw notFound();
     try {
       const result = await this.#client.send(new this.#sdk.GetSecretValueCommand({ SecretId: name, VersionId: awsVersionId(target) }));
       if (result.SecretBinary) return result.SecretBinary;
@@ -105,7 +105,7 @@ class AwsSecretStore implements SecretStore {
       await this.#client.send(new this.#sdk.DeleteSecretCommand({ SecretId: awsSecretName(identity), ForceDeleteWithoutRecovery: true }));
     } catch (error) {
       if (awsErrorName(error) === 'ResourceNotFoundException') return;
-      throw awsFailure(error, () => new SecretNotFound('unreachable'));
+      throw awsFailure(error);
     }
   }
 
@@ -129,7 +129,7 @@ class AwsSecretStore implements SecretStore {
       } while (next);
     } catch (error) {
       if (awsErrorName(error) === 'ResourceNotFoundException') return undefined;
-      throw awsFailure(error, () => new SecretNotFound('unreachable'));
+      throw awsFailure(error);
     }
     return versions;
   }

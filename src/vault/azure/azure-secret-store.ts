@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SecretIdentity, SecretStore, SecretVersionInfo } from '../../ports/vault.ts';
-import { SecretNotFound, VaultUnavailable } from '../../shared/errors.ts';
-import { describeStatus, restCall, type RestRequest, type RestResponse } from '../gcp/rest-call.ts';
+import { VaultUnavailable } from '../../shared/errors.ts';
+import { restCall, unexpectedStatus, type RestRequest, type RestResponse } from '../rest-call.ts';
+import { secretNotFound, tooManyConcurrentWrites } from '../secret-errors.ts';
 import { azureSecretName } from './azure-secret-name.ts';
 
 /** Settings of the Azure Key Vault adapter. */
@@ -86,34 +87,33 @@ class AzureSecretStore implements SecretStore {
         await sleep(100 * (attempt + 1));
         continue;
       }
-      if (written.status !== 200) throw unavailable(written);
+      if (written.status !== 200) throw unexpectedStatus('azure', written);
       const mine = versionId((written.body as SecretItem | undefined)?.id);
       if (!mine) throw new VaultUnavailable('azure', 'set secret returned no version id');
       const rivals = ((await this.#versions(name)) ?? []).filter((v) => v.version === version && !v.void && v.id !== mine);
       if (rivals.length === 0) return version;
       const voided = await this.#call('PATCH', `secrets/${name}/${mine}`, { attributes: { enabled: false }, tags: { [VERSION_TAG]: String(version), [VOID_TAG]: 'true' } });
-      if (voided.status !== 200) throw unavailable(voided);
+      if (voided.status !== 200) throw unexpectedStatus('azure', voided);
       await sleep(Math.random() * 50 * (attempt + 1));
     }
-    throw new VaultUnavailable('azure', 'too many concurrent writes to one secret; retry');
+    throw tooManyConcurrentWrites('azure');
   }
 
   async get(identity: SecretIdentity, version?: number): Promise<Uint8Array> {
-    const notFound = (): SecretNotFound => new SecretNotFound(`no secret ${identity.purpose}/${identity.recordId}${version === undefined ? '' : ` version ${version}`}`);
     const name = azureSecretName(identity);
     const versions = live((await this.#versions(name)) ?? []);
     const target = version === undefined ? versions.at(-1) : versions.find((v) => v.version === version);
-    if (!target) throw notFound();
+    if (!target) throw secretNotFound(identity, version);
     const response = await this.#call('GET', `secrets/${name}/${target.id}`);
-    if (response.status === 404) throw notFound();
-    if (response.status !== 200) throw unavailable(response);
+    if (response.status === 404) throw secretNotFound(identity, version);
+    if (response.status !== 200) throw unexpectedStatus('azure', response);
     return Buffer.from((response.body as { value?: string } | undefined)?.value ?? '', 'base64');
   }
 
   async delete(identity: SecretIdentity): Promise<void> {
     const name = azureSecretName(identity);
     const response = await this.#call('DELETE', `secrets/${name}`);
-    if (response.status !== 200 && response.status !== 404) throw unavailable(response);
+    if (response.status !== 200 && response.status !== 404) throw unexpectedStatus('azure', response);
     if (this.#config.purge !== false) await this.#purge(name, false);
   }
 
@@ -130,7 +130,7 @@ class AzureSecretStore implements SecretStore {
         if (required) throw new VaultUnavailable('azure', 'secret is soft-deleted and purge is not permitted; recover or purge it in Key Vault');
         return;
       }
-      if (response.status !== 409) throw unavailable(response);
+      if (response.status !== 409) throw unexpectedStatus('azure', response);
       await sleep(200 * (attempt + 1));
     }
   }
@@ -142,7 +142,7 @@ class AzureSecretStore implements SecretStore {
     while (url) {
       const response = await this.#fetch('GET', url);
       if (response.status === 404) return undefined;
-      if (response.status !== 200) throw unavailable(response);
+      if (response.status !== 200) throw unexpectedStatus('azure', response);
       const page = (response.body ?? {}) as { value?: SecretItem[]; nextLink?: string | null };
       for (const item of page.value ?? []) {
         const id = versionId(item.id);
@@ -202,9 +202,4 @@ function firstFree(items: VersionItem[]): number {
 /** `https://v.vault.azure.net/secrets/name/<version>` → `<version>`. */
 function versionId(id: string | undefined): string | undefined {
   return /\/secrets\/[0-9a-zA-Z-]+\/([0-9a-zA-Z]+)$/u.exec(id ?? '')?.[1];
-}
-
-/** Denied (401/403), throttled (429), down (5xx) or unexpected. */
-function unavailable(response: RestResponse): VaultUnavailable {
-  return new VaultUnavailable('azure', describeStatus(response));
 }

@@ -1,5 +1,4 @@
-import { VaultUnavailable } from '../../shared/errors.ts';
-import { cachedToken } from '../gcp/cached-token.ts';
+import { endpointTokenProvider } from '../endpoint-token.ts';
 
 /** The Azure Instance Metadata Service managed-identity token endpoint (VMs, AKS, VM scale sets). */
 export const AZURE_IMDS_TOKEN_URL = 'http://169.254.169.254/metadata/identity/oauth2/token';
@@ -17,20 +16,5 @@ export function createAzureManagedIdentityTokenProvider(options: { url?: string;
   url.searchParams.set('api-version', '2018-02-01');
   url.searchParams.set('resource', options.resource ?? 'https://vault.azure.net');
   if (options.clientId) url.searchParams.set('client_id', options.clientId);
-  const now = options.now ?? Date.now;
-  return cachedToken(async () => {
-    let response: Response;
-    let body: { access_token?: unknown; expires_in?: unknown };
-    try {
-      response = await (options.fetch ?? fetch)(url, { headers: { metadata: 'true' }, signal: AbortSignal.timeout(options.timeoutMs ?? 5_000), redirect: 'error' });
-      body = response.ok ? ((await response.json()) as typeof body) : {};
-    } catch (cause) {
-      throw new VaultUnavailable('azure', 'managed identity endpoint unreachable', { cause: cause instanceof Error ? new Error(cause.message) : undefined });
-    }
-    if (!response.ok) throw new VaultUnavailable('azure', `managed identity token request failed: HTTP ${response.status}`);
-    // IMDS sends expires_in as a string of seconds.
-    const expiresIn = Number(body.expires_in);
-    if (typeof body.access_token !== 'string' || !Number.isFinite(expiresIn)) throw new VaultUnavailable('azure', 'managed identity endpoint returned no access token');
-    return { token: body.access_token, expiresAt: now() + expiresIn * 1000 };
-  }, { now });
+  return endpointTokenProvider('azure', 'managed identity endpoint', { ...options, url, headers: { metadata: 'true' } });
 }

@@ -1,8 +1,9 @@
 import type { SecretIdentity, SecretStore, SecretVersionInfo } from '../../ports/vault.ts';
-import { SecretIntegrityError, SecretNotFound, VaultUnavailable } from '../../shared/errors.ts';
+import { SecretIntegrityError, VaultUnavailable } from '../../shared/errors.ts';
+import { describeStatus, restCall, unexpectedStatus, type RestResponse } from '../rest-call.ts';
+import { isVersionNumber, secretNotFound } from '../secret-errors.ts';
 import { crc32c } from './crc32c.ts';
 import { gcpSecretId } from './gcp-secret-name.ts';
-import { describeStatus, restCall, type RestResponse } from './rest-call.ts';
 
 /** Settings of the GCP Secret Manager adapter. */
 export interface GcpSecretStoreConfig {
@@ -61,22 +62,21 @@ class GcpSecretStore implements SecretStore {
         replication: { automatic: {} },
         labels: { 'managed-by': 'alter' },
       });
-      if (created.status !== 200 && created.status !== 409) throw unavailable(created);
+      if (created.status !== 200 && created.status !== 409) throw unexpectedStatus('gcp', created);
       added = await this.#call('POST', `${secret}:addVersion`, body);
     }
-    if (added.status !== 200) throw unavailable(added);
+    if (added.status !== 200) throw unexpectedStatus('gcp', added);
     const version = versionNumber((added.body as { name?: string } | undefined)?.name);
     if (version === undefined) throw new VaultUnavailable('gcp', 'addVersion returned no version name');
     return version;
   }
 
   async get(identity: SecretIdentity, version?: number): Promise<Uint8Array> {
-    const notFound = new SecretNotFound(`no secret ${identity.purpose}/${identity.recordId}${version === undefined ? '' : ` version ${version}`}`);
-    if (version !== undefined && !(Number.isSafeInteger(version) && version > 0)) throw notFound;
+    if (version !== undefined && !isVersionNumber(version)) throw secretNotFound(identity, version);
     const response = await this.#call('GET', `${this.#secret(identity)}/versions/${version ?? 'latest'}:access`);
     // 400 FAILED_PRECONDITION: the version is disabled or destroyed, so it has no value to give.
-    if (response.status === 404 || (response.status === 400 && describeStatus(response).endsWith('FAILED_PRECONDITION'))) throw notFound;
-    if (response.status !== 200) throw unavailable(response);
+    if (response.status === 404 || (response.status === 400 && describeStatus(response).endsWith('FAILED_PRECONDITION'))) throw secretNotFound(identity, version);
+    if (response.status !== 200) throw unexpectedStatus('gcp', response);
     const payload = (response.body as AccessResponse | undefined)?.payload;
     const value = Buffer.from(payload?.data ?? '', 'base64');
     if (payload?.dataCrc32c !== undefined && payload.dataCrc32c !== String(crc32c(value))) {
@@ -87,7 +87,7 @@ class GcpSecretStore implements SecretStore {
 
   async delete(identity: SecretIdentity): Promise<void> {
     const response = await this.#call('DELETE', this.#secret(identity));
-    if (response.status !== 200 && response.status !== 404) throw unavailable(response);
+    if (response.status !== 200 && response.status !== 404) throw unexpectedStatus('gcp', response);
   }
 
   async listVersions(identity: SecretIdentity): Promise<SecretVersionInfo[]> {
@@ -97,7 +97,7 @@ class GcpSecretStore implements SecretStore {
       const query = `pageSize=100${pageToken ? `&pageToken=${encodeURIComponent(pageToken)}` : ''}`;
       const response = await this.#call('GET', `${this.#secret(identity)}/versions?${query}`);
       if (response.status === 404) return [];
-      if (response.status !== 200) throw unavailable(response);
+      if (response.status !== 200) throw unexpectedStatus('gcp', response);
       const page = (response.body ?? {}) as ListResponse;
       for (const item of page.versions ?? []) {
         const version = versionNumber(item.name);
@@ -121,9 +121,4 @@ class GcpSecretStore implements SecretStore {
 function versionNumber(name: string | undefined): number | undefined {
   const match = /\/versions\/(\d+)$/u.exec(name ?? '');
   return match ? Number(match[1]) : undefined;
-}
-
-/** Any other status: denied (401/403), throttled (429), down (5xx) or unexpected. */
-function unavailable(response: RestResponse): VaultUnavailable {
-  return new VaultUnavailable('gcp', describeStatus(response));
 }

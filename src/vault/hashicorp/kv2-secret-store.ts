@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SecretIdentity, SecretStore, SecretVersionInfo } from '../../ports/vault.ts';
-import { SecretIntegrityError, SecretNotFound, VaultUnavailable } from '../../shared/errors.ts';
+import { SecretIntegrityError, VaultUnavailable } from '../../shared/errors.ts';
+import { isVersionNumber, secretNotFound, tooManyConcurrentWrites } from '../secret-errors.ts';
 import { kv2SecretPath, mountPath } from './kv2-path.ts';
 import { ADAPTER, summary, type VaultHttp, type VaultReply } from './vault-http.ts';
 
@@ -59,21 +60,19 @@ export class Kv2SecretStore implements SecretStore {
       // Another writer took this version: back off a little (jitter spreads the retries) and re-read.
       await sleep(Math.floor(Math.random() * 10 * (attempt + 1)));
     }
-    throw new VaultUnavailable(ADAPTER, 'too many concurrent writes to one secret; retry');
+    throw tooManyConcurrentWrites(ADAPTER);
   }
 
   async get(identity: SecretIdentity, version?: number): Promise<Uint8Array> {
-    const missing = (): SecretNotFound =>
-      new SecretNotFound(`no secret ${identity.purpose}/${identity.recordId}${version === undefined ? '' : ` version ${version}`}`);
     // Vault reads `version=0` as "the latest": only positive integers name a version.
-    if (version !== undefined && !(Number.isInteger(version) && version > 0)) throw missing();
+    if (version !== undefined && !isVersionNumber(version)) throw secretNotFound(identity, version);
     const query = version === undefined ? '' : `?version=${version}`;
     const reply = await this.#vault.request('GET', `${this.#mount}/data/${kv2SecretPath(identity)}${query}`);
     // A soft-deleted or destroyed version answers 404 (with its metadata) as well.
-    if (reply.status === 404) throw missing();
+    if (reply.status === 404) throw secretNotFound(identity, version);
     if (reply.status !== 200) throw unexpected('read', reply);
     const data = (reply.body as { data?: { data?: { value?: unknown } | null; metadata?: VersionMetadata } } | undefined)?.data;
-    if (!data?.data || data.metadata?.destroyed || data.metadata?.deletion_time) throw missing();
+    if (!data?.data || data.metadata?.destroyed || data.metadata?.deletion_time) throw secretNotFound(identity, version);
     const stored = data.data.value;
     if (typeof stored !== 'string' || !BASE64.test(stored) || stored.length % 4 !== 0) {
       throw new SecretIntegrityError(`the Vault secret for ${identity.purpose}/${identity.recordId} was not written by Alter (no base64 data.value)`);

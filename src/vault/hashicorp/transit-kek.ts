@@ -3,8 +3,6 @@ import { SecretIntegrityError, VaultUnavailable } from '../../shared/errors.ts';
 import { mountPath } from './kv2-path.ts';
 import { ADAPTER, summary, type VaultHttp, type VaultReply } from './vault-http.ts';
 
-export type { KekProvider } from '../../ports/vault.ts';
-
 /** A Transit ciphertext: `vault:v<N>:<base64>`. */
 const CIPHERTEXT = /^vault:v(\d+):[A-Za-z0-9+/]+={0,2}$/;
 const DATA_KEY_BYTES = 32;
@@ -52,7 +50,7 @@ export class TransitKekProvider implements KekProvider {
   async unwrap(wrapped: string, context: Uint8Array): Promise<Buffer> {
     checkCiphertext(wrapped);
     const reply = await this.#post(`decrypt/${this.#key}`, { ciphertext: wrapped, context: b64(context) });
-    if (reply.status === 400) throw doesNotAuthenticate(reply);
+    if (reply.status === 400) throw doesNotAuthenticate('decrypt', reply);
     if (reply.status !== 200) throw rejected('decrypt', reply);
     const plaintext = (reply.body as { data?: { plaintext?: unknown } } | undefined)?.data?.plaintext;
     const key = typeof plaintext === 'string' ? Buffer.from(plaintext, 'base64') : undefined;
@@ -63,7 +61,7 @@ export class TransitKekProvider implements KekProvider {
   async rewrap(wrapped: string, context: Uint8Array): Promise<{ wrapped: string; kekVersion: string }> {
     checkCiphertext(wrapped);
     const reply = await this.#post(`rewrap/${this.#key}`, { ciphertext: wrapped, context: b64(context) });
-    if (reply.status === 400) throw doesNotAuthenticate(reply);
+    if (reply.status === 400) throw doesNotAuthenticate('rewrap', reply);
     if (reply.status !== 200) throw rejected('rewrap', reply);
     const ciphertext = (reply.body as { data?: { ciphertext?: unknown } } | undefined)?.data?.ciphertext;
     if (typeof ciphertext !== 'string') throw new VaultUnavailable(ADAPTER, 'Transit rewrap answered without a ciphertext');
@@ -133,8 +131,8 @@ function kekVersionOf(ciphertext: string): string {
 }
 
 /** A 400 on decrypt or rewrap: the ciphertext does not open, unless the key itself is gone. */
-function doesNotAuthenticate(reply: VaultReply): SecretIntegrityError | VaultUnavailable {
-  if (reply.errors.some((e) => /key not found/i.test(e))) return rejected('decrypt', reply);
+function doesNotAuthenticate(operation: 'decrypt' | 'rewrap', reply: VaultReply): SecretIntegrityError | VaultUnavailable {
+  if (reply.errors.some((e) => /key not found/i.test(e))) return rejected(operation, reply);
   return new SecretIntegrityError(`the wrapped data key does not authenticate under Transit (wrong context, tampered or unknown key version${summary(reply)})`);
 }
 

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { VaultUnavailable } from '../../shared/errors.ts';
-import { parseJsonOrUndefined } from '../../shared/parse-json.ts';
+import { redact, sendJson, type RestResponse } from '../rest-call.ts';
 
 /** The adapter name in every error this client raises. */
 export const ADAPTER = 'hashicorp';
@@ -84,25 +84,17 @@ export class VaultHttp {
     } catch (cause) {
       throw new VaultUnavailable(ADAPTER, 'Vault token unavailable', { cause: redact(cause) });
     }
-    const headers: Record<string, string> = { 'x-vault-token': token, accept: 'application/json' };
+    const headers: Record<string, string> = { 'x-vault-token': token };
     if (this.#namespace) headers['x-vault-namespace'] = this.#namespace;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const signal = AbortSignal.timeout(this.#timeoutMs);
-    let status: number;
-    let text: string;
+    let response: RestResponse;
     try {
-      const response = await this.#fetch(`${this.#base}/v1/${path}`, {
-        method, headers, signal, redirect: 'error',
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      status = response.status;
-      text = await response.text();
-    } catch (cause) {
-      const description = signal.aborted ? `request timed out after ${this.#timeoutMs} ms` : 'request failed (network error)';
-      throw new Retryable(new VaultUnavailable(ADAPTER, `${method} ${route(path)}: ${description}`, { cause: redact(cause) }));
+      response = await sendJson(ADAPTER, { method, url: `${this.#base}/v1/${path}`, headers, body, timeoutMs: this.#timeoutMs, fetch: this.#fetch }, `${method} ${route(path)}: `);
+    } catch (err) {
+      // A network failure or timeout: worth another attempt for a read.
+      throw new Retryable(err as VaultUnavailable);
     }
-    const parsed = parseJsonOrUndefined(text);
-    const reply: VaultReply = { status, body: parsed, errors: errorsOf(parsed, token) };
+    const { status } = response;
+    const reply: VaultReply = { status, body: response.body, errors: errorsOf(response.body, token) };
     if ((status >= 200 && status < 300) || status === 400 || status === 404) return reply;
     const detail = `${method} ${route(path)}: HTTP ${status}${summary(reply)}`;
     if (status === 401 || status === 403) throw new VaultUnavailable(ADAPTER, `access denied (${detail})`);
@@ -131,15 +123,9 @@ function route(path: string): string {
   return path.split('?')[0]!.split('/').slice(0, 2).join('/');
 }
 
-
 function errorsOf(body: unknown, token: string): string[] {
   const errors = (body as { errors?: unknown } | undefined)?.errors;
   if (!Array.isArray(errors)) return [];
   // Vault does not echo tokens, but a proxy in front of it might: scrub defensively.
   return errors.filter((e): e is string => typeof e === 'string').map((e) => (token ? e.replaceAll(token, '[redacted]') : e));
-}
-
-/** Keeps the class and message of a transport failure, never request data. */
-function redact(cause: unknown): unknown {
-  return cause instanceof Error ? new Error(`${cause.name}: ${cause.message}`) : cause;
 }

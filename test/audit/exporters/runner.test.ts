@@ -147,6 +147,16 @@ describe('export runner', () => {
     expect(fake.dedup.size).toBe(entries.length);
   });
 
+  test('an entry that cannot be formatted is a failure on the cursor, nothing is sent', async () => {
+    const [entry] = await appendEvents(store.audit, 'org-a', mixedEvents(1));
+    await store.audit.append('org-b', () => [{ ...entry!, orgId: 'org-b', event: '{not json' }]);
+    const runner = await start(store, [webhookCase.config(fake)], logs.log);
+    await runner.runOnce();
+    expect(await store.exportCursors.get('webhook-test', 'org-b')).toMatchObject({ seq: 0, failures: 1 });
+    expect((await store.exportCursors.get('webhook-test', 'org-b'))?.lastError).toMatch(/^cannot format entries 1-1: /);
+    expect([...fake.dedup.keys()]).toEqual(['org-a:1']);
+  });
+
   test('a store error fails the pass for that exporter and org only, and is logged', async () => {
     await appendEvents(store.audit, 'org-a', mixedEvents(2));
     await appendEvents(store.audit, 'org-b', mixedEvents(2));

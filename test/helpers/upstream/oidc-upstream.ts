@@ -47,6 +47,11 @@ export interface OidcUpstream {
   authorizationUrl: string;
   tokenUrl: string;
   revocationUrl: string;
+  /**
+   * A second RFC 7009 endpoint that revokes only the access token presented (RFC 7009 §2.1 lets a
+   * server keep the refresh token; oidc-provider's own endpoint ends the whole grant's tokens).
+   */
+  accessTokenRevocationUrl: string;
   userinfoUrl: string;
   introspectionUrl: string;
   /** Counts of token endpoint requests by grant_type ('authorization_code', 'refresh_token'), and revocations. */
@@ -70,6 +75,7 @@ const ROUTES = {
   authorization: '/auth',
   token: '/token',
   revocation: '/token/revocation',
+  accessTokenRevocation: '/token/revoke-access-token',
   introspection: '/token/introspection',
   userinfo: '/me',
   jwks: '/jwks',
@@ -249,6 +255,25 @@ export async function startOidcUpstream(options: OidcUpstreamOptions): Promise<O
   }
 
   provider.use(async (ctx, next) => {
+    if (ctx.method === 'POST' && ctx.path === ROUTES.accessTokenRevocation) {
+      tally.revocation++;
+      const chunks: Buffer[] = [];
+      for await (const chunk of ctx.req) chunks.push(chunk as Buffer);
+      const token = new URLSearchParams(Buffer.concat(chunks).toString('utf8')).get('token') ?? '';
+      const basic = /^Basic (.+)$/i.exec(ctx.get('authorization'))?.[1];
+      const [id, secret] = basic ? Buffer.from(basic, 'base64').toString('utf8').split(':').map(decodeURIComponent) : [];
+      const client = options.clients.find((c) => c.clientId === id && c.clientSecret === secret);
+      if (!client) {
+        ctx.status = 401;
+        ctx.body = { error: 'invalid_client' };
+        return;
+      }
+      const accessToken = await provider.AccessToken.find(token);
+      if (accessToken && accessToken.clientId === client.clientId) await accessToken.destroy();
+      ctx.status = 200;
+      ctx.body = '';
+      return;
+    }
     const isAuthorization = ctx.path === ROUTES.authorization && ctx.method === 'GET';
     if (isAuthorization) {
       delete ctx.req.headers.cookie; // always a fresh session: the decision applies
@@ -311,6 +336,7 @@ export async function startOidcUpstream(options: OidcUpstreamOptions): Promise<O
     authorizationUrl: `${issuer}${ROUTES.authorization}`,
     tokenUrl: `${issuer}${ROUTES.token}`,
     revocationUrl: `${issuer}${ROUTES.revocation}`,
+    accessTokenRevocationUrl: `${issuer}${ROUTES.accessTokenRevocation}`,
     userinfoUrl: `${issuer}${ROUTES.userinfo}`,
     introspectionUrl: `${issuer}${ROUTES.introspection}`,
     counts: () => ({ ...tally }),

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -26,6 +26,15 @@ test('embedded: generated once into the data directory (0600), then reused, neve
   expect(again.key.equals(first.key)).toBe(true);
   expect(Buffer.from((await readFile(path, 'utf8')).trim(), 'base64').equals(first.key)).toBe(true);
   await expect(loadMasterKey({ source: 'file', path: join(dir, 'missing.key'), generate: false })).rejects.toThrow(/does not exist/);
+});
+
+test('a key file that does not hold 32 bytes stops start-up, naming the file, and is left as it is', async () => {
+  const path = join(dir, 'short.key');
+  await writeFile(path, 'c2hvcnQ=\n');
+  await expect(loadMasterKey({ source: 'file', path, generate: true })).rejects.toMatchObject({
+    name: 'ConfigError', setting: 'ALTER_MASTER_KEY_FILE', message: expect.stringContaining(`${path} must hold 32 random bytes, base64 or hex`),
+  });
+  expect(await readFile(path, 'utf8')).toBe('c2hvcnQ=\n');
 });
 
 test('a node started with another master key refuses to start, saying why', async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createAwsSecretStore } from '../../../src/vault/aws/aws-secret-store.ts';
 import { alterVersion, awsSecretName, awsVersionId } from '../../../src/vault/aws/aws-secret-name.ts';
 import { describeSecretStore, identity } from '../conformance/describe-secret-store.ts';
-import { describeFailures } from '../gcp/describe-failures.ts';
+import { describeFailures } from '../conformance/describe-failures.ts';
 import { startFakeSecretsManager } from './fake-secrets-manager.ts';
 
 const region = 'eu-west-1';

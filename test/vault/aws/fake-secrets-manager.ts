@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { startHttpFake, type FakeRequest, type FakeResponse, type HttpFake } from '../gcp/http-fake.ts';
+import { startHttpFake, type FakeRequest, type FakeResponse, type HttpFake } from '../conformance/http-fake.ts';
 import { checkSigV4 } from './sigv4-check.ts';
 
 interface Version {

@@ -1,5 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
-import type { FakeRequest } from '../gcp/http-fake.ts';
+import type { FakeRequest } from '../conformance/http-fake.ts';
 
 const sha256 = (data: string): string => createHash('sha256').update(data, 'utf8').digest('hex');
 const hmac = (key: Buffer | string, data: string): Buffer => createHmac('sha256', key).update(data, 'utf8').digest();

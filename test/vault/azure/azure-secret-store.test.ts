@@ -3,7 +3,7 @@ import { VaultUnavailable } from '../../../src/shared/errors.ts';
 import { azureSecretName } from '../../../src/vault/azure/azure-secret-name.ts';
 import { createAzureSecretStore } from '../../../src/vault/azure/azure-secret-store.ts';
 import { describeSecretStore, identity } from '../conformance/describe-secret-store.ts';
-import { describeFailures } from '../gcp/describe-failures.ts';
+import { describeFailures } from '../conformance/describe-failures.ts';
 import { startFakeKeyVault, type FakeKeyVault } from './fake-key-vault.ts';
 
 const token = 'eyJ0eXAiOiJKV1QiLCJhbGciOi.test-azure-token';
@@ -66,6 +66,21 @@ describe('Azure Key Vault adapter', () => {
       fake.purgeAllowed = true;
     }
     expect(await store.put(id, Buffer.from('again'))).toBe(1);
+  });
+
+  it('refuses a nextLink outside the vault (the bearer token would follow it)', async () => {
+    const store = createAzureSecretStore({ vaultUrl: fake.url, token: async () => token });
+    const id = identity();
+    for (const value of ['a', 'b', 'c']) await store.put(id, Buffer.from(value));
+    fake.nextLinkOrigin = 'http://127.0.0.2:9';
+    try {
+      const error = await store.listVersions(id).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(VaultUnavailable);
+      expect((error as Error).message).toMatch(/nextLink points outside the vault/);
+    } finally {
+      fake.nextLinkOrigin = undefined;
+    }
+    expect((await store.listVersions(id)).map((v) => v.version)).toEqual([1, 2, 3]);
   });
 
   it('concurrent writers void the versions that lost their number', async () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { startHttpFake, type FakeRequest, type FakeResponse, type HttpFake } from '../gcp/http-fake.ts';
+import { startHttpFake, type FakeRequest, type FakeResponse, type HttpFake } from '../conformance/http-fake.ts';
 
 interface Version {
   id: string;
@@ -16,6 +16,8 @@ export interface FakeKeyVault extends HttpFake {
   readonly deleted: Map<string, Version[]>;
   /** When false, purging answers 403 (the caller lacks the purge permission). */
   purgeAllowed: boolean;
+  /** When set, `nextLink` points at this origin instead of the vault (a hostile or broken answer). */
+  nextLinkOrigin: string | undefined;
 }
 
 const error = (status: number, code: string, message: string): FakeResponse => ({ status, body: { error: { code, message } } });
@@ -71,7 +73,7 @@ export async function startFakeKeyVault(options: { token: string }): Promise<Fak
     if (request.method === 'GET' && version === 'versions') {
       const size = Math.min(Number(request.url.searchParams.get('maxresults') ?? 25), 2);
       const start = Number(request.url.searchParams.get('$skiptoken') ?? 0);
-      const next = start + size < versions.length ? `${base()}/secrets/${name}/versions?api-version=7.4&maxresults=${size}&$skiptoken=${start + size}` : null;
+      const next = start + size < versions.length ? `${self.fake!.nextLinkOrigin ?? base()}/secrets/${name}/versions?api-version=7.4&maxresults=${size}&$skiptoken=${start + size}` : null;
       return { status: 200, body: { value: versions.slice(start, start + size).map((v) => bundle(name, v, false)), nextLink: next } };
     }
     const entry = version === undefined ? versions.at(-1) : versions.find((v) => v.id === version);
@@ -91,6 +93,6 @@ export async function startFakeKeyVault(options: { token: string }): Promise<Fak
   }
 
   const fake = await startHttpFake(handle, { downBody: { error: { code: 'ServiceUnavailable', message: 'The service is unavailable.' } } });
-  self.fake = Object.assign(fake, { secrets, deleted, purgeAllowed: true });
+  self.fake = Object.assign(fake, { secrets, deleted, purgeAllowed: true, nextLinkOrigin: undefined });
   return self.fake;
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VaultUnavailable } from '../../../src/shared/errors.ts';
 import { createAzureManagedIdentityTokenProvider } from '../../../src/vault/azure/managed-identity-token.ts';
-import { startHttpFake, type HttpFake } from '../gcp/http-fake.ts';
+import { startHttpFake, type HttpFake } from '../conformance/http-fake.ts';
 
 describe('Azure managed identity token provider', () => {
   let fake: HttpFake;

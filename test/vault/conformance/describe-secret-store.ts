@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { SecretIdentity, SecretStore } from '../../../src/ports/vault.ts';
 import { SecretNotFound } from '../../../src/shared/errors.ts';
 
@@ -18,6 +18,9 @@ export function describeSecretStore(name: string, open: () => Promise<{ store: S
   describe(`SecretStore conformance: ${name}`, () => {
     let opened: { store: SecretStore; close?: () => Promise<void> } | undefined;
     const store = async (): Promise<SecretStore> => (opened ??= await open()).store;
+    afterAll(async () => {
+      await opened?.close?.();
+    });
 
     it('stores, reads back, and versions a value', async () => {
       const s = await store();
@@ -78,10 +81,6 @@ export function describeSecretStore(name: string, open: () => Promise<{ store: S
       const versions = await Promise.all(Array.from({ length: 5 }, (_, i) => s.put(id, Buffer.from(`w${i}`))));
       expect([...versions].sort()).toEqual([1, 2, 3, 4, 5]);
       for (const [i, v] of versions.entries()) expect(text(await s.get(id, v))).toBe(`w${i}`);
-    });
-
-    it('closes', async () => {
-      await opened?.close?.();
     });
   });
 }

@@ -1,5 +1,5 @@
 import { crc32c } from '../../../src/vault/gcp/crc32c.ts';
-import { startHttpFake, type FakeRequest, type FakeResponse, type HttpFake } from './http-fake.ts';
+import { startHttpFake, type FakeRequest, type FakeResponse, type HttpFake } from '../conformance/http-fake.ts';
 
 interface Version {
   data: string;

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SecretIntegrityError } from '../../../src/shared/errors.ts';
+import { SecretIntegrityError, SecretNotFound } from '../../../src/shared/errors.ts';
 import { crc32c } from '../../../src/vault/gcp/crc32c.ts';
 import { createGcpSecretStore } from '../../../src/vault/gcp/gcp-secret-store.ts';
 import { gcpSecretId } from '../../../src/vault/gcp/gcp-secret-name.ts';
 import { describeSecretStore, identity } from '../conformance/describe-secret-store.ts';
-import { describeFailures } from './describe-failures.ts';
+import { describeFailures } from '../conformance/describe-failures.ts';
 import { startFakeSecretManager, type FakeSecretManager } from './fake-secret-manager.ts';
 
 const projectId = 'alter-test';
@@ -49,6 +49,21 @@ describe('GCP Secret Manager adapter', () => {
     } finally {
       fake.corruptReads = false;
     }
+  });
+
+  it('a disabled or destroyed version is SecretNotFound (FAILED_PRECONDITION); destroyed ones are not listed', async () => {
+    const store = createGcpSecretStore({ projectId, endpoint: fake.endpoint, token: async () => token });
+    const id = identity();
+    await store.put(id, Buffer.from('one'));
+    await store.put(id, Buffer.from('two'));
+    const versions = fake.secrets.get(gcpSecretId(id))!.versions;
+    versions[0]!.state = 'DISABLED';
+    await expect(store.get(id, 1)).rejects.toBeInstanceOf(SecretNotFound);
+    expect((await store.listVersions(id)).map((v) => v.version)).toEqual([1, 2]);
+    versions[0]!.state = 'DESTROYED';
+    await expect(store.get(id, 1)).rejects.toBeInstanceOf(SecretNotFound);
+    expect((await store.listVersions(id)).map((v) => v.version)).toEqual([2]);
+    expect(Buffer.from(await store.get(id)).toString()).toBe('two');
   });
 
   it('names secrets injectively within GCP’s charset, hashing long identities', () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VaultUnavailable } from '../../../src/shared/errors.ts';
 import { createGcpMetadataTokenProvider } from '../../../src/vault/gcp/metadata-token.ts';
-import { startHttpFake, type HttpFake } from './http-fake.ts';
+import { startHttpFake, type HttpFake } from '../conformance/http-fake.ts';
 
 describe('GCP metadata-server token provider', () => {
   let fake: HttpFake;

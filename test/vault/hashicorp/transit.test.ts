@@ -78,6 +78,17 @@ describe('HashiCorp Vault Transit KEK provider', () => {
     expect((err as Error).message).toMatch(/not a derived key/);
   });
 
+  it('a Transit key that is gone is VaultUnavailable (the job must stop), not an integrity failure', async () => {
+    const key = await provider().generateDataKey(context('sec_9'));
+    const gone = provider('never-created');
+    const unwrap = await gone.unwrap(key.wrapped, context('sec_9')).catch((e: unknown) => e);
+    expect(unwrap).toBeInstanceOf(VaultUnavailable);
+    expect((unwrap as Error).message).toMatch(/Transit decrypt rejected \(HTTP 400: encryption key not found\)/);
+    const rewrap = await gone.rewrap(key.wrapped, context('sec_9')).catch((e: unknown) => e);
+    expect(rewrap).toBeInstanceOf(VaultUnavailable);
+    expect((rewrap as Error).message).toMatch(/Transit rewrap rejected/);
+  });
+
   it('Transit down or denying access is VaultUnavailable', async () => {
     const kek = provider();
     const key = await kek.generateDataKey(context('sec_8'));

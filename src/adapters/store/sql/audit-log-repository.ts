@@ -1,8 +1,5 @@
-import type { AuditCheckpoint, AuditEntry, AuditHead, AuditLogStore, AuditQuery } from '../../../ports/audit.ts';
+import { GENESIS_HASH, type AuditCheckpoint, type AuditEntry, type AuditHead, type AuditLogStore, type AuditQuery } from '../../../ports/audit.ts';
 import type { SqlDatabase } from '../../../ports/sql.ts';
-
-/** The hash a new chain starts from: 32 zero bytes, hex (the same as src/audit/chain-hash.ts). */
-const GENESIS_HASH = '0'.repeat(64);
 
 interface EntryRow {
   org_id: string;
@@ -54,9 +51,9 @@ function toCheckpoint(r: CheckpointRow): AuditCheckpoint {
   return { orgId: r.org_id, seq: Number(r.seq), headHash: r.head_hash, note: r.note, createdAt: r.created_at };
 }
 
-/** Parameter list of a multi-row INSERT: ($1, …, $13), ($14, …), … */
-function placeholders(rows: number, columns: number): string {
-  return Array.from({ length: rows }, (_, r) => `(${Array.from({ length: columns }, (_, c) => `$${r * columns + c + 1}`).join(', ')})`).join(', ');
+/** Parameter list of a multi-row INSERT after `offset` other parameters: ($offset+1, …), … */
+function placeholders(rows: number, columns: number, offset: number): string {
+  return Array.from({ length: rows }, (_, r) => `(${Array.from({ length: columns }, (_, c) => `$${offset + r * columns + c + 1}`).join(', ')})`).join(', ');
 }
 
 /**
@@ -79,13 +76,18 @@ export function createAuditLogRepository(db: SqlDatabase): AuditLogStore {
         const head: AuditHead = { orgId, seq: Number(rows[0]!.seq), entryHash: rows[0]!.entry_hash };
         const entries = build(head);
         if (entries.length === 0) return head;
-        const params: unknown[] = [];
+        const last = entries.at(-1)!;
+        // The head update's parameters come first, then 13 per entry.
+        const params: unknown[] = [orgId, last.seq, last.entryHash];
         for (const e of entries) {
           params.push(e.orgId, e.seq, e.occurredAt, e.type, e.appId ?? null, e.agentId ?? null, e.runId ?? null, e.endUser ?? null, e.provider ?? null, e.event, e.leafHash, e.prevHash, e.entryHash);
         }
-        await tx.query(`INSERT INTO audit_log (${COLUMNS}) VALUES ${placeholders(entries.length, 13)}`, params);
-        const last = entries.at(-1)!;
-        await tx.query('UPDATE audit_heads SET seq = $2, entry_hash = $3 WHERE org_id = $1', [orgId, last.seq, last.entryHash]);
+        // One statement (one round trip while the head lock is held): the rows and the new head.
+        await tx.query(
+          `WITH appended AS (INSERT INTO audit_log (${COLUMNS}) VALUES ${placeholders(entries.length, 13, 3)})
+           UPDATE audit_heads SET seq = $2, entry_hash = $3 WHERE org_id = $1`,
+          params,
+        );
         knownHeads.add(orgId);
         return { orgId, seq: last.seq, entryHash: last.entryHash };
       });

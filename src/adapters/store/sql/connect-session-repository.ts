@@ -46,7 +46,6 @@ export function createConnectSessionRepository(db: SqlExecutor): ConnectSessionS
     },
     find: (t, id) => one(`SELECT ${COLUMNS} FROM connect_sessions WHERE org_id = $1 AND app_id = $2 AND id = $3`, [t.orgId, t.appId, id]),
     findByTokenHash: (hash) => one(`SELECT ${COLUMNS} FROM connect_sessions WHERE token_hash = $1`, [hash]),
-    findByState: (state) => one(`SELECT ${COLUMNS} FROM connect_sessions WHERE flow_state = $1`, [state]),
     startFlow: (id, flow, params) => one(
       `UPDATE connect_sessions SET flow_state = $2, flow_provider = $3, flow_mode = $4, flow_origin = $5, params = $6::jsonb
         WHERE id = $1 AND status = 'pending' RETURNING ${COLUMNS}`,

@@ -12,6 +12,10 @@ export function createSettingRepository(db: SqlExecutor): SettingStore {
   }
 
   return {
+    async get<T>(name: string): Promise<T | undefined> {
+      return (await read<T>(name))?.value;
+    },
+
     async getOrCreate<T>(name: string, create: () => T): Promise<T> {
       const existing = await read<T>(name);
       if (existing !== undefined) return existing.value;

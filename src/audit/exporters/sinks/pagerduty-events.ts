@@ -1,7 +1,7 @@
 import { compileGlobList } from '../../../policy/glob.ts';
 import type { AuditEntry } from '../../../ports/audit.ts';
 import type { PagerDutyExporterConfig } from '../exporter-types.ts';
-import { entryId, eventOf, httpFailure, type SinkFormat } from '../sink.ts';
+import { batchId, entryId, eventOf, httpFailure, type SinkFormat } from '../sink.ts';
 
 /** PagerDuty's `severity`: a detected tamper is critical, a rejected policy an error, the rest a warning. */
 export function pagerDutySeverity(type: string): 'critical' | 'error' | 'warning' {
@@ -51,7 +51,7 @@ export function pagerDutyEventsFormat(config: PagerDutyExporterConfig): SinkForm
           url: config.url,
           headers: {
             'content-type': 'application/json',
-            'idempotency-key': `${entryId(entry)}-${entry.seq}`,
+            'idempotency-key': batchId([entry]),
           },
           body: JSON.stringify(triggerEvent(entry, config.routingKey)),
           lastSeq: entry.seq,

@@ -1,12 +1,11 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { vi } from 'vitest';
-import { openPglite } from '../../../../src/adapters/store/pglite.ts';
-import { createSqlStore } from '../../../../src/adapters/store/sql-store.ts';
 import { startExporters, type Exporters, type ExportersDeps } from '../../../../src/audit/exporters/export-runner.ts';
 import type { ExporterConfig } from '../../../../src/audit/exporters/exporter-types.ts';
 import type { JobQueue } from '../../../../src/ports/queue.ts';
 import type { Store } from '../../../../src/ports/store.ts';
+import { freshPgliteStore } from '../../../helpers/pglite.ts';
 
 /** A queue that only records the jobs (tests call `runOnce()` themselves). */
 export interface RecordingQueue extends JobQueue {
@@ -37,10 +36,8 @@ export function capturingLogger(): { log: ExportersDeps['log']; lines: string[] 
 }
 
 /** A migrated in-memory store. */
-export async function pgliteStore(): Promise<Store> {
-  const store = createSqlStore(await openPglite());
-  await store.migrate();
-  return store;
+export function pgliteStore(): Promise<Store> {
+  return freshPgliteStore();
 }
 
 /** Exporters on `store` with millisecond backoff, a short timeout and a recording queue. */

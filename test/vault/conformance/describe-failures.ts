@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SecretStore } from '../../../src/ports/vault.ts';
 import { VaultUnavailable } from '../../../src/shared/errors.ts';
-import { identity } from '../conformance/describe-secret-store.ts';
+import { identity } from './describe-secret-store.ts';
 import type { HttpFake } from './http-fake.ts';
 
 /** What {@link describeFailures} needs from one adapter's test. */
