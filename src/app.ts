@@ -49,6 +49,8 @@ import { seedPolicyFile } from './policy/seed-policy-file.ts';
 import { openPolicySource } from './policy/sources/open-policy-source.ts';
 import { RevocationService } from './revocation/revocation-service.ts';
 import { createLogger, type Logger } from './shared/logger.ts';
+import { createUndiciUpstream } from './adapters/http/undici-upstream.ts';
+import { ProxyService } from './proxy/proxy-service.ts';
 
 /** A running Alter node: its HTTP handler, its services, and how to stop it. */
 export interface AlterApp {
@@ -76,6 +78,7 @@ export interface AlterApp {
   appKeys: AppKeyService;
   webhooks: AppWebhooks;
   upstreamRevocations: UpstreamRevocationJob;
+  proxy: ProxyService;
   holder: ProviderHolder;
   log: Logger;
   /** Path of the admin key file, when this node's data directory has one. */
@@ -151,7 +154,7 @@ export async function createApp(config: AlterConfig, options: { log?: Logger } =
       const exporters = await startExporters({ store, queue, log, exporters: await loadExportersConfig(config.audit.exportersFile) });
       closers.unshift(() => exporters.stop());
     }
-    const secrets = new ManagedSecretService({ store: store.managedSecrets, vault: secretStore, audit });
+    const secrets = new ManagedSecretService({ store: store.managedSecrets, vault: secretStore, audit, allowInsecureBaseUrls: config.connect.allowInsecureProviderUrls });
     const kekRotation = new KekRotation({
       kek, keks: store.vaultKeks, records: store.vaultRecords, vault, audit, orgId: tenant.orgId, log, intervalMs: config.vault.kekRotationMs,
     });
@@ -206,6 +209,7 @@ export async function createApp(config: AlterConfig, options: { log?: Logger } =
       verifier,
       revocations,
       connections: store.connections,
+      secrets: store.managedSecrets,
       alterAudiences: new Set(config.tokens.audiences),
       agents: agentCache,
       policy,
@@ -227,6 +231,13 @@ export async function createApp(config: AlterConfig, options: { log?: Logger } =
       await connect.purgeExpired();
       await keys.purgeRetired();
       await keys.reload();
+    });
+
+    const upstreamHttp = createUndiciUpstream(config.proxy);
+    closers.unshift(() => upstreamHttp.close());
+    const proxy = new ProxyService({
+      verifier, revocations, agents: agentCache, appKeys, connections: store.connections, tokens: connectionTokens, providers, secrets,
+      policy, audit, http: upstreamHttp, settings: config.proxy,
     });
 
     const readiness: Record<string, () => Promise<void>> = { store: () => store.ping() };
@@ -253,13 +264,14 @@ export async function createApp(config: AlterConfig, options: { log?: Logger } =
       connect,
       connections,
       webhooks,
+      proxy,
     });
     const callback = koa.callback();
     const servers: Server[] = [];
 
     return {
       config, profile, koa, callback, store, bus, tenant, keys, agents, revocations, policy, exchange, audit, vault, secrets, kekRotation, holder, log,
-      providers, connectionTokens, connect, connections, appKeys, webhooks, upstreamRevocations,
+      providers, connectionTokens, connect, connections, appKeys, webhooks, upstreamRevocations, proxy,
       ...(admin.keyFile ? { adminKeyFile: admin.keyFile } : {}),
       async listen(port = config.port, host = config.host) {
         const server = createServer(callback);

@@ -18,6 +18,7 @@ export class AgentCache {
   readonly #maxAgeMs: number;
   readonly #maxEntries: number;
   readonly #entries = new Map<string, { agent: Agent | undefined; at: number }>();
+  readonly #names = new Map<string, string>();
   #unsubscribe: (() => Promise<void>) | undefined;
 
   constructor(deps: { store: AgentStore; bus: Bus; maxAgeMs: number; maxEntries?: number }) {
@@ -52,6 +53,26 @@ export class AgentCache {
   }
 
   /** Drops the agent here at once and on every other node through the bus. */
+  /**
+   * The tenant's agent with this name. The name → id mapping is remembered (ids never change);
+   * the agent itself comes from {@link findById}, so its status is as fresh as by id.
+   */
+  async findByName(tenant: { orgId: string; appId: string }, name: string): Promise<Agent | undefined> {
+    const key = `${tenant.orgId}\u0000${tenant.appId}\u0000${name}`;
+    const id = this.#names.get(key);
+    if (id !== undefined) {
+      const agent = await this.findById(id);
+      if (agent && agent.name === name && agent.orgId === tenant.orgId && agent.appId === tenant.appId) return agent;
+      this.#names.delete(key);
+    }
+    const found = await this.#store.findByName(tenant, name);
+    if (found) {
+      if (this.#names.size >= this.#maxEntries) this.#names.delete(this.#names.keys().next().value!);
+      this.#names.set(key, found.id);
+    }
+    return found;
+  }
+
   async invalidate(id: string): Promise<void> {
     this.#entries.delete(id);
     await this.#bus.publish(CHANNEL, { id });

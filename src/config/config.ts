@@ -74,6 +74,20 @@ export interface AlterConfig {
     refreshMarginSeconds: number;
     upstreamTimeoutSeconds: number;
   };
+  /** The request proxy (docs/proxy.md). */
+  proxy: {
+    connectTimeoutMs: number;
+    headersTimeoutMs: number;
+    bodyTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+    connectionsPerOrigin: number;
+    maxRetries: number;
+    retryBaseMs: number;
+    maxRetryAfterMs: number;
+    replayableBodyBytes: number;
+    signedBodyLimitBytes: number;
+    maxBodyBytes: number;
+  };
 }
 
 /** Where the YAML policy comes from (DESIGN.md, Policy). */

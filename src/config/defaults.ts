@@ -44,6 +44,18 @@ export const DEFAULTS = {
   refreshMarginSeconds: 60,
   /** Seconds before a request to a provider's OAuth endpoints is abandoned. */
   upstreamTimeoutSeconds: 15,
+  /** Proxy: timeouts to the upstream, retries (2, 100 ms base, Retry-After up to 10 s), body limits. */
+  proxyConnectTimeoutMs: 5_000,
+  proxyHeadersTimeoutMs: 30_000,
+  proxyBodyTimeoutMs: 60_000,
+  proxyKeepAliveTimeoutMs: 30_000,
+  proxyConnectionsPerOrigin: 256,
+  proxyMaxRetries: 2,
+  proxyRetryBaseMs: 100,
+  proxyMaxRetryAfterMs: 10_000,
+  proxyReplayableBodyBytes: 64 * 1024,
+  proxySignedBodyLimitBytes: 10 * 1024 * 1024,
+  proxyMaxBodyBytes: 1024 * 1024 * 1024,
   /** How often maintenance (purges, key reload) runs. */
   maintenanceIntervalMs: 60_000,
 } as const;

@@ -278,6 +278,19 @@ export function loadConfig(env: Env = process.env): AlterConfig {
       refreshMarginSeconds: DEFAULTS.refreshMarginSeconds,
       upstreamTimeoutSeconds: DEFAULTS.upstreamTimeoutSeconds,
     },
+    proxy: {
+      connectTimeoutMs: DEFAULTS.proxyConnectTimeoutMs,
+      headersTimeoutMs: durationMs('ALTER_PROXY_TIMEOUT', env.ALTER_PROXY_TIMEOUT, DEFAULTS.proxyHeadersTimeoutMs, 1),
+      bodyTimeoutMs: DEFAULTS.proxyBodyTimeoutMs,
+      keepAliveTimeoutMs: DEFAULTS.proxyKeepAliveTimeoutMs,
+      connectionsPerOrigin: DEFAULTS.proxyConnectionsPerOrigin,
+      maxRetries: DEFAULTS.proxyMaxRetries,
+      retryBaseMs: DEFAULTS.proxyRetryBaseMs,
+      maxRetryAfterMs: DEFAULTS.proxyMaxRetryAfterMs,
+      replayableBodyBytes: DEFAULTS.proxyReplayableBodyBytes,
+      signedBodyLimitBytes: DEFAULTS.proxySignedBodyLimitBytes,
+      maxBodyBytes: DEFAULTS.proxyMaxBodyBytes,
+    },
   };
 }
 

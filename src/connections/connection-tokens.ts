@@ -26,6 +26,9 @@ export class UpstreamUnavailable extends ServiceUnavailable {
 
 const epoch = (d: Date = new Date()) => Math.floor(d.getTime() / 1000);
 
+/** Decrypted token sets kept per node (by connection and version). */
+const DECRYPTED_ENTRIES = 10_000;
+
 /**
  * Upstream tokens of connections: stored in the vault (one version per token set), handed out
  * fresh, refreshed before they expire and on demand, with **one refresh per connection at a
@@ -43,6 +46,7 @@ export class ConnectionTokenService {
   readonly #log: Logger;
   readonly #marginSeconds: number;
   readonly #inFlight = new Map<string, Promise<UsableToken>>();
+  readonly #decrypted = new Map<string, Promise<StoredTokenSet>>();
 
   constructor(deps: {
     connections: ConnectionStore; vault: SecretStore; providers: ProviderConfigService; audit: AuditSink;
@@ -66,12 +70,27 @@ export class ConnectionTokenService {
     return this.#vault.put(this.identity(c), encodeTokenSet(tokens));
   }
 
-  async read(c: Connection): Promise<StoredTokenSet> {
-    return decodeTokenSet(await this.#vault.get(this.identity(c), c.tokenVersion || undefined));
+  /**
+   * The connection's current token set. Decrypted once per version and node: a version's token
+   * set never changes, and the connection row (read by the caller) says which version is current
+   * and whether the connection is still usable.
+   */
+  read(c: Connection): Promise<StoredTokenSet> {
+    if (!c.tokenVersion) return this.#vault.get(this.identity(c)).then(decodeTokenSet);
+    const key = `${c.id}\u0000${c.tokenVersion}`;
+    let tokens = this.#decrypted.get(key);
+    if (!tokens) {
+      tokens = this.#vault.get(this.identity(c), c.tokenVersion).then(decodeTokenSet);
+      tokens.catch(() => this.#decrypted.delete(key));
+      if (this.#decrypted.size >= DECRYPTED_ENTRIES) this.#decrypted.delete(this.#decrypted.keys().next().value!);
+      this.#decrypted.set(key, tokens);
+    }
+    return tokens;
   }
 
   /** Deletes every stored token version of the connection. */
   forget(c: Pick<Connection, 'orgId' | 'appId' | 'id'>): Promise<void> {
+    for (const key of this.#decrypted.keys()) if (key.startsWith(`${c.id}\u0000`)) this.#decrypted.delete(key);
     return this.#vault.delete(this.identity(c));
   }
 

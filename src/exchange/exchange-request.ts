@@ -37,7 +37,7 @@ export const EXCHANGE_PARAMETERS = [
   'resource', 'audience', 'scope', 'run_id', 'thread_id', 'tool_call_id', 'task',
 ] as const;
 
-const RUN_LIMITS: Record<keyof RunContext, number> = { run_id: 200, thread_id: 200, tool_call_id: 200, task: 1000 };
+export const RUN_LIMITS: Record<keyof RunContext, number> = { run_id: 200, thread_id: 200, tool_call_id: 200, task: 1000 };
 const SUBJECT_TYPES = new Set<string>([TokenType.accessToken, TokenType.connection]);
 // eslint-disable-next-line no-control-regex -- refusing control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f]/;

@@ -1,5 +1,7 @@
 import type { AccessTokenVerifier } from '../provider/access-token-verifier.ts';
 import type { Agent, ConnectionStore } from '../ports/store.ts';
+import type { ManagedSecretStore } from '../ports/vault.ts';
+import { SECRET_PERMISSIONS } from '../proxy/secret-permissions.ts';
 import type { RunContext } from '../policy/types.ts';
 import type { RevocationService } from '../revocation/revocation-service.ts';
 import { InvalidGrant } from '../shared/errors.ts';
@@ -36,6 +38,8 @@ export interface SubjectDeps {
   verifier: AccessTokenVerifier;
   revocations: RevocationService;
   connections: ConnectionStore;
+  /** Managed secrets (`sec_…`) are exchanged like connections. */
+  secrets: Pick<ManagedSecretStore, 'find'>;
   /** Audiences meaning "Alter itself": tokens for them are not bound to a provider. */
   alterAudiences: ReadonlySet<string>;
 }
@@ -83,7 +87,16 @@ async function fromAccessToken(deps: SubjectDeps, token: string): Promise<Subjec
   };
 }
 
+/** A managed secret of the actor's app: the token may use it through the proxy (its permissions: secret:read, secret:write). */
+async function fromSecret(deps: SubjectDeps, id: string, actor: Agent): Promise<Subject> {
+  const secret = await deps.secrets.find({ orgId: actor.orgId, appId: actor.appId }, id);
+  if (!secret) throw new InvalidGrant('subject_token names no managed secret of your app');
+  const provider = typeof secret.metadata.provider === 'string' ? secret.metadata.provider : secret.name;
+  return { kind: 'connection', sub: actor.orgId, ceiling: [...SECRET_PERMISSIONS], provider, connectionId: secret.id, run: {}, agents: [] };
+}
+
 async function fromConnection(deps: SubjectDeps, id: string, actor: Agent): Promise<Subject> {
+  if (id.startsWith('sec_')) return fromSecret(deps, id, actor);
   const connection = await deps.connections.findById(id);
   // Another app's connection reads exactly like a missing one: nothing leaks across tenants.
   if (!connection || connection.orgId !== actor.orgId || connection.appId !== actor.appId || connection.status === 'revoked') {

@@ -15,7 +15,8 @@ export async function deadTokenReason(
   agents: readonly string[],
 ): Promise<'token' | 'connection' | undefined> {
   if (await deps.revocations.isRevoked({ jti: claims.jti, clientId: claims.client_id, iat: claims.iat, actors: agents })) return 'token';
-  if (typeof claims.connection_id === 'string') {
+  // a managed secret's (`sec_…`) existence is checked where it is used: by the proxy, per call
+  if (typeof claims.connection_id === 'string' && !claims.connection_id.startsWith('sec_')) {
     const connection = await deps.connections.findById(claims.connection_id);
     if (!connection || connection.status !== 'active') return 'connection';
   }

@@ -29,6 +29,8 @@ import type { ConnectionService } from '../connections/connection-service.ts';
 import type { ProviderConfigService } from '../connections/provider-configs.ts';
 import type { AppStore } from '../ports/connections.ts';
 import { delegateToProvider, oauthRoutes } from './routes/oauth.ts';
+import { proxyRoute } from './routes/proxy.ts';
+import type { ProxyService } from '../proxy/proxy-service.ts';
 
 type Middleware = (ctx: Context, next: Next) => Promise<unknown>;
 
@@ -53,10 +55,11 @@ export interface HttpDeps {
   connect: ConnectService;
   connections: ConnectionService;
   webhooks: AppWebhooks;
+  proxy: ProxyService;
 }
 
 /**
- * The HTTP surface, read top to bottom: request id and log → error serialisation → body limit →
+ * The HTTP surface, read top to bottom: request id and log → error serialisation → proxy → body limit →
  * health → admin API (admin key) → OAuth routes → oidc-provider. Routes stay thin: they parse,
  * call a service, and shape the answer.
  */
@@ -80,6 +83,8 @@ export function createHttpApp(deps: HttpDeps): Koa {
 
   app.use(requestLog(deps.log));
   app.use(errorHandler(deps.log));
+  // before the body limit: proxied bodies stream through with their own limits
+  app.use(proxyRoute({ proxy: deps.proxy }));
   app.use(bodyLimit(deps.bodyLimitBytes));
   app.use(health.routes());
   app.use(auditKeyRoutes({ audit: deps.audit }).routes());

@@ -95,6 +95,8 @@ export interface AgentStore {
   create(agent: NewAgent): Promise<Agent>;
   /** Looks an agent up by client_id across tenants (client_ids are globally unique). */
   findById(id: string): Promise<Agent | undefined>;
+  /** The tenant's agent with this registered name. */
+  findByName(tenant: Tenant, name: string): Promise<Agent | undefined>;
   list(tenant: Tenant, options: { limit: number; cursor?: string }): Promise<Page<Agent>>;
   /** Returns the updated agent, or undefined when it does not exist in that tenant. */
   setStatus(tenant: Tenant, id: string, status: AgentStatus): Promise<Agent | undefined>;

@@ -109,8 +109,11 @@ export interface ManagedSecret {
   appId: string;
   name: string;
   type: ManagedSecretType;
-  /** Non-secret settings: the API key's header or query parameter, the SigV4 region and service. */
-  metadata: Record<string, string>;
+  /**
+   * Non-secret settings: the API key's header or query parameter, the SigV4 region and service,
+   * and where the proxy may send it (`base_urls`) under which policy provider name (`provider`).
+   */
+  metadata: Record<string, string | string[]>;
   currentVersion: number;
   createdAt: Date;
   updatedAt: Date;

@@ -24,11 +24,32 @@ const VALUE_SCHEMAS = {
   }),
 } as const satisfies Record<ManagedSecretType, z.ZodType>;
 
-const CreateInput = z.strictObject({
-  name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be 1-63 characters of a-z, 0-9, ".", "_", "-"'),
-  type: z.enum(['bearer', 'api_key', 'basic', 'aws_sigv4']),
-  value: z.record(z.string(), z.unknown()),
-});
+/** An API base URL a secret may be sent to: absolute, no query or fragment; https unless insecure URLs are allowed. */
+function baseUrl(allowInsecure: boolean) {
+  return z.string().max(2048).superRefine((value, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `must be an absolute URL (got ${JSON.stringify(value)})` });
+      return;
+    }
+    if (url.protocol !== 'https:' && !(allowInsecure && url.protocol === 'http:')) ctx.addIssue({ code: 'custom', message: `must be an https URL (got ${JSON.stringify(value)})` });
+    if (url.search || url.hash || url.username || url.password) ctx.addIssue({ code: 'custom', message: 'must not have a query, fragment or credentials' });
+  });
+}
+
+function createInput(allowInsecure: boolean) {
+  return z.strictObject({
+    name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be 1-63 characters of a-z, 0-9, ".", "_", "-"'),
+    type: z.enum(['bearer', 'api_key', 'basic', 'aws_sigv4']),
+    value: z.record(z.string(), z.unknown()),
+    /** The policy's provider name for calls through the proxy (default: the secret's name). */
+    provider: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 characters of a-z, 0-9 and "-"').optional(),
+    /** The API base URLs the proxy may send the secret to (none: the proxy refuses to use it). */
+    base_urls: z.array(baseUrl(allowInsecure)).max(20).optional(),
+  });
+}
 const RotateInput = z.strictObject({ value: z.record(z.string(), z.unknown()) });
 
 function describe(error: z.ZodError): string {
@@ -42,6 +63,9 @@ function metadataOf(type: ManagedSecretType, value: Record<string, unknown>): Re
   if (type === 'aws_sigv4') return { region: String(value.region), service: String(value.service) };
   return {};
 }
+
+/** Decrypted values kept in memory per secret version (versions never change), for the proxy. */
+const VALUE_CACHE_SIZE = 1000;
 
 function parseValue(type: ManagedSecretType, value: unknown): Record<string, unknown> {
   const parsed = VALUE_SCHEMAS[type].safeParse(value);
@@ -60,11 +84,14 @@ export class ManagedSecretService {
   readonly #store: ManagedSecretStore;
   readonly #vault: SecretStore;
   readonly #audit: AuditSink;
+  readonly #createInput: ReturnType<typeof createInput>;
+  readonly #values = new Map<string, Promise<Record<string, string>>>();
 
-  constructor(deps: { store: ManagedSecretStore; vault: SecretStore; audit: AuditSink }) {
+  constructor(deps: { store: ManagedSecretStore; vault: SecretStore; audit: AuditSink; allowInsecureBaseUrls?: boolean }) {
     this.#store = deps.store;
     this.#vault = deps.vault;
     this.#audit = deps.audit;
+    this.#createInput = createInput(deps.allowInsecureBaseUrls ?? false);
   }
 
   #identity(secret: Pick<ManagedSecret, 'orgId' | 'appId' | 'id'>): SecretIdentity {
@@ -76,15 +103,19 @@ export class ManagedSecretService {
   }
 
   async create(tenant: Tenant, input: unknown): Promise<ManagedSecret> {
-    const parsed = CreateInput.safeParse(input);
+    const parsed = this.#createInput.safeParse(input);
     if (!parsed.success) throw new InvalidRequest(describe(parsed.error));
     const value = parseValue(parsed.data.type, parsed.data.value);
+    const binding = {
+      ...(parsed.data.provider ? { provider: parsed.data.provider } : {}),
+      ...(parsed.data.base_urls ? { base_urls: [...new Set(parsed.data.base_urls)] } : {}),
+    };
     const id = `sec_${randomBytes(18).toString('base64url')}`;
     const identity = this.#identity({ ...tenant, id });
     const version = await this.#vault.put(identity, Buffer.from(JSON.stringify(value)));
     let secret: ManagedSecret;
     try {
-      secret = await this.#store.create({ id, ...tenant, name: parsed.data.name, type: parsed.data.type, metadata: metadataOf(parsed.data.type, value), currentVersion: version });
+      secret = await this.#store.create({ id, ...tenant, name: parsed.data.name, type: parsed.data.type, metadata: { ...metadataOf(parsed.data.type, value), ...binding }, currentVersion: version });
     } catch (err) {
       await this.#vault.delete(identity).catch(() => {});
       throw err;
@@ -124,9 +155,23 @@ export class ManagedSecretService {
 
   /** The current value, for the proxy to inject (never returned by the admin API). */
   async resolve(tenant: Tenant, id: string): Promise<{ secret: ManagedSecret; value: Record<string, string> }> {
-    const secret = await this.get(tenant, id);
-    const bytes = await this.#vault.get(this.#identity(secret), secret.currentVersion);
-    return { secret, value: JSON.parse(Buffer.from(bytes).toString('utf8')) as Record<string, string> };
+    return this.resolveValue(await this.get(tenant, id));
+  }
+
+  /**
+   * The value of the secret's current version. Decrypted once per version and node (a version's
+   * value never changes); a deleted secret is refused before this, by its metadata lookup.
+   */
+  async resolveValue(secret: ManagedSecret): Promise<{ secret: ManagedSecret; value: Record<string, string> }> {
+    const key = `${secret.id}\u0000${secret.currentVersion}`;
+    let value = this.#values.get(key);
+    if (!value) {
+      value = this.#vault.get(this.#identity(secret), secret.currentVersion).then((bytes) => JSON.parse(Buffer.from(bytes).toString('utf8')) as Record<string, string>);
+      value.catch(() => this.#values.delete(key));
+      if (this.#values.size >= VALUE_CACHE_SIZE) this.#values.delete(this.#values.keys().next().value!);
+      this.#values.set(key, value);
+    }
+    return { secret, value: await value };
   }
 }
 

@@ -85,6 +85,11 @@ export function createAgentRepository(db: SqlExecutor): AgentStore {
       return rows[0] === undefined ? undefined : toAgent(rows[0]);
     },
 
+    async findByName(tenant, name): Promise<Agent | undefined> {
+      const rows = await db.query<AgentRow>(`SELECT ${COLUMNS} FROM agents WHERE org_id = $1 AND app_id = $2 AND name = $3`, [tenant.orgId, tenant.appId, name]);
+      return rows[0] === undefined ? undefined : toAgent(rows[0]);
+    },
+
     async list(tenant, options): Promise<Page<Agent>> {
       const { limit } = options;
       if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_AGENT_PAGE) {
