@@ -9,7 +9,7 @@ export interface SecretView {
   id: string;
   name: string;
   type: string;
-  metadata: Record<string, string>;
+  metadata: Record<string, string | string[]>;
   version: number;
   created_at: string;
   updated_at: string;
@@ -262,7 +262,7 @@ export class AlterClient {
     return this.#request(method, path, options);
   }
 
-  createSecret(input: { name: string; type: string; value: unknown }): Promise<SecretView> {
+  createSecret(input: { name: string; type: string; value: unknown; base_urls?: string[]; provider?: string }): Promise<SecretView> {
     return this.#request('POST', '/v1/admin/secrets', { admin: true, json: input }) as Promise<SecretView>;
   }
 

@@ -23,8 +23,15 @@ afterAll(async () => {
 test('alter secret create / list / show / rotate / delete never print a value', async () => {
   const file = join(dir, 'value.json');
   await writeFile(file, JSON.stringify({ key: 'VALUE_sk_abc123', header: 'X-Api-Key' }));
-  const created = jsonOf<{ id: string; version: number }>(await runCli(['secret', 'create', '--name', 'openai', '--type', 'api_key', '--value-file', file, '--json'], { env, cwd: dir }));
+  const created = jsonOf<{ id: string; version: number; metadata: Record<string, unknown> }>(await runCli([
+    'secret', 'create', '--name', 'openai', '--type', 'api_key', '--value-file', file, '--base-url', 'https://api.openai.com/v1', '--provider', 'openai', '--json',
+  ], { env, cwd: dir }));
   expect(created.version).toBe(1);
+  expect(created.metadata).toEqual({ header: 'X-Api-Key', provider: 'openai', base_urls: ['https://api.openai.com/v1'] });
+  // a plain-http base URL is refused unless insecure provider URLs are allowed (development only)
+  const insecure = await runCli(['secret', 'create', '--name', 'plain', '--type', 'api_key', '--value-file', file, '--base-url', 'http://api.example.com'], { env, cwd: dir });
+  expect(insecure.code).toBe(1);
+  expect(insecure.stderr).toContain('must be an https URL');
   const outputs = [
     await runCli(['secret', 'list'], { env }),
     await runCli(['secret', 'show', created.id], { env }),
@@ -37,6 +44,7 @@ test('alter secret create / list / show / rotate / delete never print a value', 
     expect(o.stdout + o.stderr).not.toContain('VALUE_');
   }
   expect(outputs[1]!.stdout).toMatch(/header\s+X-Api-Key/);
+  expect(outputs[1]!.stdout).toMatch(/base_urls\s+https:\/\/api\.openai\.com\/v1/);
   expect((await srv.app.secrets.resolve(srv.app.tenant, created.id)).value.key).toBe('VALUE_sk_rotated');
   const bad = await runCli(['secret', 'create', '--name', 'x', '--type', 'bearer', '--value-file', join(dir, 'missing.json')], { env });
   expect(bad.code).toBe(1);

@@ -23,7 +23,7 @@ function printSecret(out: Output, s: SecretView): void {
     ['name', s.name],
     ['type', s.type],
     ['version', String(s.version)],
-    ...Object.entries(s.metadata).map(([k, v]) => [k, v] as const),
+    ...Object.entries(s.metadata).map(([k, v]) => [k, Array.isArray(v) ? v.join(' ') : v] as const),
     ['created', s.created_at],
     ['updated', s.updated_at],
   ]);
@@ -40,18 +40,25 @@ const VALUE_HELP = 'JSON file with the value (or - for stdin): bearer {"token"},
 const create: CommandSpec = {
   path: ['secret', 'create'],
   summary: 'store a managed secret (API key, bearer token, basic auth, AWS SigV4 keys)',
-  usage: '--name NAME --type TYPE --value-file FILE',
-  description: 'Stores the value encrypted in the vault and prints its ID (sec_…), usable wherever a connection ID is. The value is never shown again.',
+  usage: '--name NAME --type TYPE --value-file FILE [--base-url URL]… [--provider NAME]',
+  description: 'Stores the value encrypted in the vault and prints its ID (sec_…), usable wherever a connection ID is. The value is never shown again. The proxy sends it only to its --base-url URLs.',
   options: {
     name: { type: 'string', value: 'NAME', help: 'a-z, 0-9, ".", "_", "-" (unique in the app)' },
     type: { type: 'string', value: 'TYPE', help: 'bearer | api_key | basic | aws_sigv4' },
     'value-file': { type: 'string', value: 'FILE', help: VALUE_HELP },
+    'base-url': { type: 'string', multiple: true, value: 'URL', help: 'an API base URL the proxy may send the secret to (repeatable), e.g. https://api.openai.com/v1' },
+    provider: { type: 'string', value: 'NAME', help: 'the policy provider name for calls with it (default: the secret name)' },
     ...SERVER_OPTIONS,
     ...ADMIN_OPTIONS,
   },
-  examples: ['echo \'{"key":"sk-…","header":"X-Api-Key"}\' | alter secret create --name openai --type api_key --value-file -'],
+  examples: ['echo \'{"key":"sk-…","header":"X-Api-Key"}\' | alter secret create --name openai --type api_key --value-file - --base-url https://api.openai.com/v1'],
   async run(ctx) {
-    const secret = await adminClient(ctx).createSecret({ name: requireOption(ctx.values, 'name'), type: requireOption(ctx.values, 'type'), value: readValue(ctx) });
+    const baseUrls = (ctx.values['base-url'] as string[] | undefined) ?? [];
+    const provider = ctx.values.provider as string | undefined;
+    const secret = await adminClient(ctx).createSecret({
+      name: requireOption(ctx.values, 'name'), type: requireOption(ctx.values, 'type'), value: readValue(ctx),
+      ...(baseUrls.length > 0 ? { base_urls: baseUrls } : {}), ...(provider ? { provider } : {}),
+    });
     if (ctx.out.json) ctx.out.data(secret);
     else {
       ctx.out.line(`Stored ${secret.id} (${secret.type}, version ${secret.version}).`);
