@@ -51,6 +51,10 @@ import { RevocationService } from './revocation/revocation-service.ts';
 import { createLogger, type Logger } from './shared/logger.ts';
 import { createUndiciUpstream } from './adapters/http/undici-upstream.ts';
 import { ProxyService } from './proxy/proxy-service.ts';
+import { BusCache } from './shared/bus-cache.ts';
+import { cachedConnectionStore } from './connections/cached-connection-store.ts';
+import type { AppKey, Connection } from './ports/connections.ts';
+import type { ManagedSecret } from './ports/vault.ts';
 
 /** A running Alter node: its HTTP handler, its services, and how to stop it. */
 export interface AlterApp {
@@ -154,7 +158,12 @@ export async function createApp(config: AlterConfig, options: { log?: Logger } =
       const exporters = await startExporters({ store, queue, log, exporters: await loadExportersConfig(config.audit.exportersFile) });
       closers.unshift(() => exporters.stop());
     }
-    const secrets = new ManagedSecretService({ store: store.managedSecrets, vault: secretStore, audit, allowInsecureBaseUrls: config.connect.allowInsecureProviderUrls });
+    const secretCache = new BusCache<ManagedSecret>({ bus, channel: 'managed-secrets', maxAgeMs: DEFAULTS.agentCacheMaxAgeMs });
+    await secretCache.start();
+    closers.unshift(() => secretCache.stop());
+    const secrets = new ManagedSecretService({
+      store: store.managedSecrets, vault: secretStore, audit, cache: secretCache, allowInsecureBaseUrls: config.connect.allowInsecureProviderUrls,
+    });
     const kekRotation = new KekRotation({
       kek, keks: store.vaultKeks, records: store.vaultRecords, vault, audit, orgId: tenant.orgId, log, intervalMs: config.vault.kekRotationMs,
     });
@@ -172,21 +181,27 @@ export async function createApp(config: AlterConfig, options: { log?: Logger } =
       catalog, store: store.providerConfigs, vault: secretStore, audit, redirectUri: `${config.issuer}/connect/callback`,
       allowInsecure: config.connect.allowInsecureProviderUrls, timeoutSeconds: config.connect.upstreamTimeoutSeconds,
     });
+    // connection rows, app keys and secrets are read on every proxied call: cached per node, kept coherent over the bus
+    const connectionCache = new BusCache<Connection>({ bus, channel: 'connections', maxAgeMs: DEFAULTS.agentCacheMaxAgeMs });
+    const appKeyCache = new BusCache<AppKey>({ bus, channel: 'app-keys', maxAgeMs: DEFAULTS.agentCacheMaxAgeMs });
+    await Promise.all([connectionCache.start(), appKeyCache.start()]);
+    closers.unshift(() => Promise.all([connectionCache.stop(), appKeyCache.stop()]).then(() => {}));
+    const connectionStore = cachedConnectionStore(store.connections, connectionCache);
     const webhooks = new AppWebhooks({ apps: store.apps, settings: sealedSettings, log });
     closers.unshift(() => webhooks.drain());
     const connectionTokens = new ConnectionTokenService({
-      connections: store.connections, vault: secretStore, providers, audit, webhooks, log, refreshMarginSeconds: config.connect.refreshMarginSeconds,
+      connections: connectionStore, vault: secretStore, providers, audit, webhooks, log, refreshMarginSeconds: config.connect.refreshMarginSeconds,
     });
     const flowKey = Buffer.from(await sealedSettings.getOrCreate('connect_flow_key', () => randomBytes(32).toString('base64')), 'base64');
     const connect = new ConnectService({
-      sessions: store.connectSessions, connections: store.connections, apps: store.apps, providers, tokens: connectionTokens, audit, log,
+      sessions: store.connectSessions, connections: connectionStore, apps: store.apps, providers, tokens: connectionTokens, audit, log,
       flowKey, baseUrl: config.issuer, sessionTtlSeconds: config.connect.sessionTtlSeconds,
     });
-    const connections = new ConnectionService({ connections: store.connections, tokens: connectionTokens, providers, audit, webhooks, log });
-    const appKeys = new AppKeyService({ store: store.appKeys, audit });
-    const broker = new ConnectionBroker({ connections: store.connections, tokens: connectionTokens, providers, revocations: store.upstreamRevocations, vault: secretStore });
+    const connections = new ConnectionService({ connections: connectionStore, tokens: connectionTokens, providers, audit, webhooks, log });
+    const appKeys = new AppKeyService({ store: store.appKeys, audit, cache: appKeyCache });
+    const broker = new ConnectionBroker({ connections: connectionStore, tokens: connectionTokens, providers, revocations: store.upstreamRevocations, vault: secretStore });
     const upstreamRevocations = new UpstreamRevocationJob({
-      revocations: store.upstreamRevocations, connections: store.connections, tokens: connectionTokens, providers, vault: secretStore, audit, log,
+      revocations: store.upstreamRevocations, connections: connectionStore, tokens: connectionTokens, providers, vault: secretStore, audit, log,
     });
     await queue.every('connection-refresh', config.connect.refreshIntervalMs, async () => {
       await connectionTokens.refreshDue(config.connect.refreshAheadSeconds);
@@ -208,7 +223,7 @@ export async function createApp(config: AlterConfig, options: { log?: Logger } =
     const exchange = new TokenExchangeService({
       verifier,
       revocations,
-      connections: store.connections,
+      connections: connectionStore,
       secrets: store.managedSecrets,
       alterAudiences: new Set(config.tokens.audiences),
       agents: agentCache,
@@ -236,7 +251,7 @@ export async function createApp(config: AlterConfig, options: { log?: Logger } =
     const upstreamHttp = createUndiciUpstream(config.proxy);
     closers.unshift(() => upstreamHttp.close());
     const proxy = new ProxyService({
-      verifier, revocations, agents: agentCache, appKeys, connections: store.connections, tokens: connectionTokens, providers, secrets,
+      verifier, revocations, agents: agentCache, appKeys, connections: connectionStore, tokens: connectionTokens, providers, secrets,
       policy, audit, http: upstreamHttp, settings: config.proxy,
     });
 

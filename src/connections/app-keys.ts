@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { AuditSink } from '../ports/audit.ts';
 import type { AppKey, AppKeyStore, TenantRef } from '../ports/connections.ts';
 import { InvalidToken, NotFound } from '../shared/errors.ts';
+import type { BusCache } from '../shared/bus-cache.ts';
 import { invalidInput } from '../shared/invalid-input.ts';
 import { sha256Hex } from '../shared/sha256-hex.ts';
 
@@ -16,10 +17,12 @@ const CreateInput = z.strictObject({ name: z.string().regex(/^[a-z0-9][a-z0-9._-
 export class AppKeyService {
   readonly #store: AppKeyStore;
   readonly #audit: AuditSink;
+  readonly #cache: BusCache<AppKey> | undefined;
 
-  constructor(deps: { store: AppKeyStore; audit: AuditSink }) {
+  constructor(deps: { store: AppKeyStore; audit: AuditSink; cache?: BusCache<AppKey> }) {
     this.#store = deps.store;
     this.#audit = deps.audit;
+    this.#cache = deps.cache;
   }
 
   async create(tenant: TenantRef, input: unknown): Promise<{ key: string; record: AppKey }> {
@@ -37,13 +40,15 @@ export class AppKeyService {
 
   async revoke(tenant: TenantRef, id: string): Promise<void> {
     if (!(await this.#store.revoke(tenant, id))) throw new NotFound(`no live app key "${id}"`);
+    await this.#cache?.invalidateAll(); // keys are cached by hash; revocations are rare
     await this.#audit.record({ orgId: tenant.orgId, type: 'app_key.revoked', data: { app: tenant.appId, key_id: id } });
   }
 
   /** The key's app, or 401 `invalid_token`. */
   async authenticate(key: string): Promise<AppKey> {
     if (!key.startsWith(KEY_PREFIX)) throw new InvalidToken(`expected an app API key (${KEY_PREFIX}…)`);
-    const record = await this.#store.findByHash(sha256Hex(key));
+    const hash = sha256Hex(key);
+    const record = this.#cache ? await this.#cache.get(hash, () => this.#store.findByHash(hash)) : await this.#store.findByHash(hash);
     if (!record) throw new InvalidToken('the app API key is not valid (unknown or revoked)');
     return record;
   }

@@ -128,8 +128,26 @@ export class ConnectionTokenService {
     return flight;
   }
 
+  /**
+   * Runs `fn` under the connection's refresh lock. An `invalid_grant` refusal is returned out of
+   * the lock and thrown after it: the lock's transaction must commit, or the `needs_reauth` it
+   * wrote would be rolled back with it.
+   */
+  async #underLock(id: string, fn: (current: Connection | undefined, locked: LockedConnection) => Promise<UsableToken>): Promise<UsableToken> {
+    const outcome = await this.#connections.withRefreshLock(id, async (current, locked): Promise<{ ok: UsableToken } | { refused: InvalidGrant }> => {
+      try {
+        return { ok: await fn(current, locked) };
+      } catch (err) {
+        if (err instanceof InvalidGrant) return { refused: err };
+        throw err;
+      }
+    });
+    if ('refused' in outcome) throw outcome.refused;
+    return outcome.ok;
+  }
+
   #refreshLocked(id: string, seenVersion: number): Promise<UsableToken> {
-    return this.#connections.withRefreshLock(id, async (current, locked) => {
+    return this.#underLock(id, async (current, locked) => {
       ConnectionTokenService.assertUsable(current, id);
       // another node (or an earlier flight) refreshed while we waited for the lock
       if (current.tokenVersion !== seenVersion && !this.#expiring(current)) return { connection: current, tokens: await this.read(current) };
@@ -192,7 +210,7 @@ export class ConnectionTokenService {
    * for broker mode. Runs under the refresh lock (a rotating provider replaces the refresh token).
    */
   narrowed(connection: Connection, upstreamScopes: string[]): Promise<UsableToken> {
-    return this.#connections.withRefreshLock(connection.id, async (current, locked) => {
+    return this.#underLock(connection.id, async (current, locked) => {
       ConnectionTokenService.assertUsable(current, connection.id);
       return this.#refreshNow(current, locked, upstreamScopes);
     });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { AuditSink } from '../ports/audit.ts';
 import type { Tenant } from '../ports/store.ts';
 import type { ManagedSecret, ManagedSecretStore, ManagedSecretType, SecretIdentity, SecretStore } from '../ports/vault.ts';
+import type { BusCache } from '../shared/bus-cache.ts';
 import { InvalidRequest, NotFound } from '../shared/errors.ts';
 
 const text = z.string().min(1).max(8192);
@@ -87,8 +88,11 @@ export class ManagedSecretService {
   readonly #createInput: ReturnType<typeof createInput>;
   readonly #values = new Map<string, Promise<Record<string, string>>>();
 
-  constructor(deps: { store: ManagedSecretStore; vault: SecretStore; audit: AuditSink; allowInsecureBaseUrls?: boolean }) {
+  readonly #cache: BusCache<ManagedSecret> | undefined;
+
+  constructor(deps: { store: ManagedSecretStore; vault: SecretStore; audit: AuditSink; cache?: BusCache<ManagedSecret>; allowInsecureBaseUrls?: boolean }) {
     this.#store = deps.store;
+    this.#cache = deps.cache;
     this.#vault = deps.vault;
     this.#audit = deps.audit;
     this.#createInput = createInput(deps.allowInsecureBaseUrls ?? false);
@@ -125,7 +129,8 @@ export class ManagedSecretService {
   }
 
   async get(tenant: Tenant, id: string): Promise<ManagedSecret> {
-    const secret = await this.#store.find(tenant, id);
+    const key = `${tenant.orgId}\u0000${tenant.appId}\u0000${id}`;
+    const secret = this.#cache ? await this.#cache.get(key, () => this.#store.find(tenant, id)) : await this.#store.find(tenant, id);
     if (!secret) throw new NotFound(`no secret "${id}"`);
     return secret;
   }
@@ -142,6 +147,7 @@ export class ManagedSecretService {
     const value = parseValue(current.type, parsed.data.value);
     const version = await this.#vault.put(this.#identity(current), Buffer.from(JSON.stringify(value)));
     const secret = (await this.#store.setVersion(tenant, id, version)) ?? current;
+    await this.#cache?.invalidate(`${tenant.orgId}\u0000${tenant.appId}\u0000${id}`);
     await this.#record(tenant, 'secret.rotated', secret);
     return secret;
   }
@@ -150,6 +156,8 @@ export class ManagedSecretService {
     const secret = await this.get(tenant, id);
     await this.#vault.delete(this.#identity(secret));
     await this.#store.delete(tenant, id);
+    await this.#cache?.invalidate(`${tenant.orgId}\u0000${tenant.appId}\u0000${id}`);
+    for (const key of this.#values.keys()) if (key.startsWith(`${id}\u0000`)) this.#values.delete(key);
     await this.#record(tenant, 'secret.deleted', secret);
   }
 

@@ -78,6 +78,8 @@ describe('OAuth connection', () => {
     await db.connect();
     await db.query("UPDATE connections SET token_expires_at = now() - interval '1 minute' WHERE id = $1", [fx.connectionId]);
     await db.end();
+    // a write behind Alter's back (no bus message): nodes see it once their cached row ages out (1 s)
+    await new Promise((resolve) => setTimeout(resolve, 1100));
     fx.stub.reset();
     const before = fx.upstream.counts().refresh_token;
     const second = await echo(await vault.request(fx.connectionId, HttpMethod.GET, `${fx.stub.apiBase}/me`));
@@ -211,19 +213,20 @@ describe('streaming', () => {
 });
 
 describe('refused immediately', () => {
-  it('a connection that needs re-authorization', async () => {
-    const db = new pg.Client({ connectionString: fx.srv.databaseUrl });
-    await db.connect();
-    try {
-      await db.query("UPDATE connections SET status = 'needs_reauth' WHERE id = $1", [fx.connectionId]);
-      const error = await vault.request(fx.connectionId, HttpMethod.GET, `${fx.stub.apiBase}/me`).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(NeedsReauthError);
-      expect((error as NeedsReauthError).connectionId).toBe(fx.connectionId);
-      expect(fx.stub.requests()).toHaveLength(0);
-    } finally {
-      await db.query("UPDATE connections SET status = 'active' WHERE id = $1", [fx.connectionId]);
-      await db.end();
-    }
+  it('a connection whose grant the provider ended: needs_reauth at once, then on every call without reaching the provider', async () => {
+    await fx.upstream.revokeAllGrants();
+    expect((await fetch(`${fx.stub.url}/_stub/revoke-tokens`, { method: 'POST' })).status).toBe(200);
+    // the provider refuses the token (401); the refresh gets invalid_grant: the connection needs re-authorization
+    const first = await vault.request(fx.connectionId, HttpMethod.GET, `${fx.stub.apiBase}/me`).catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(NeedsReauthError);
+    expect((first as NeedsReauthError).connectionId).toBe(fx.connectionId);
+    expect(fx.stub.requests()).toHaveLength(1);
+    const again = await vault.request(fx.connectionId, HttpMethod.GET, `${fx.stub.apiBase}/me`).catch((e: unknown) => e);
+    expect(again).toBeInstanceOf(NeedsReauthError);
+    expect(fx.stub.requests()).toHaveLength(1);
+    const agentVault = new AlterVault({ keyFile: fx.assistant.keyFile, baseUrl: fx.srv.url });
+    await expect(agentVault.request(fx.connectionId, HttpMethod.GET, `${fx.stub.apiBase}/me`)).rejects.toThrow(/re-?auth/i);
+    await agentVault.close();
   });
 });
 

@@ -20,6 +20,10 @@ export function proxyRoute(deps: { proxy: ProxyService }) {
       return;
     }
     ctx.set('Alter-Request-Id', String(ctx.state.requestId ?? ''));
+    const abort = new AbortController();
+    ctx.res.once('close', () => {
+      if (!ctx.res.writableFinished) abort.abort();
+    });
     try {
       const query = raw.indexOf('?');
       const rest = (query === -1 ? raw : raw.slice(0, query)).slice(PREFIX.length);
@@ -30,10 +34,6 @@ export function proxyRoute(deps: { proxy: ProxyService }) {
       const contentLength = length === '' ? undefined : Number(length);
       if (contentLength !== undefined && !(Number.isSafeInteger(contentLength) && contentLength >= 0)) throw new InvalidRequest('Content-Length is not a number');
       const hasBody = ctx.get('Transfer-Encoding') !== '' || (contentLength ?? 0) > 0;
-      const abort = new AbortController();
-      ctx.res.once('close', () => {
-        if (!ctx.res.writableFinished) abort.abort();
-      });
       const result = await deps.proxy.forward({
         grantId: rest.slice(0, slash),
         method: ctx.method,
@@ -53,6 +53,11 @@ export function proxyRoute(deps: { proxy: ProxyService }) {
       if (headers['content-type'] === undefined) ctx.remove('Content-Type');
       for (const [name, value] of Object.entries(headers)) ctx.set(name, value);
     } catch (err) {
+      if (abort.signal.aborted) {
+        // the caller hung up: nobody to answer, nothing to log as an error
+        ctx.respond = false;
+        return;
+      }
       if (err instanceof AlterError) ctx.set('Alter-Error', err.error);
       if (err instanceof InsufficientScope) {
         ctx.set('WWW-Authenticate', `Bearer error="insufficient_scope"${err.required.length > 0 ? `, scope="${err.required.join(' ')}"` : ''}`);

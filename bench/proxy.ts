@@ -1,0 +1,768 @@
+/**
+ * Request proxy benchmark (`npm run bench:proxy`, see bench/README.md).
+ *
+ * What the proxy (`/v1/proxy/{grant}/{host}{path}`, docs/proxy.md) costs on top of calling the
+ * upstream directly. Two server child processes (the load generator runs in this process and
+ * never shares an event loop with a server):
+ *   upstream  bare node:http answering `GET /api/items` with a ~200-byte JSON body, keep-alive
+ *             (this same file, run as `node bench/proxy.ts --upstream`); it answers 401 unless
+ *             the request carries the managed secret's bearer token, so a 200 through the proxy
+ *             proves the credential was injected
+ *   alter     Alter, production profile (bench/alter-server.ts): fresh PostgreSQL database, Redis
+ *             with a unique key prefix, a policy allowing class `assistant` everything on provider
+ *             `benchapi`, one app key, one agent, one managed `bearer` secret bound to the upstream
+ * and three targets, all `GET …/api/items`:
+ *   direct          load generator → upstream (with the bearer token itself)
+ *   proxy-app-key   → Alter with the app key + `Alter-Actor-Type: ai_agent`, `Alter-Actor-Id: <agent>`
+ *   proxy-token     → Alter with an Alter access token from token exchange of the `sec_…` id
+ *
+ * Two modes per target, each after a warm-up:
+ *   saturation  autocannon, BENCH_CONNECTIONS connections, as fast as the target answers:
+ *               throughput, p50, p99
+ *   fixed       one rate for all targets, min(BENCH_RATE, 0.5 × the slower proxy target's
+ *               saturation throughput), spread over the same connections: p50, p99. By default
+ *               the requests are paced evenly (open loop, see {@link PacedLoad}); autocannon's
+ *               `overallRate` is available but sends each connection's quota as a burst at the
+ *               start of every second, which measures queueing in the burst rather than the
+ *               latency at that rate.
+ * Proxy figures are compared with `direct` measured in the same mode and run: added latency
+ * (proxy − direct, ms) and throughput ratio (proxy / direct).
+ *
+ * stdout: one JSON line per figure. stderr: progress, then a summary table. Everything it creates
+ * (processes, database, Redis keys, temporary directory) is removed at the end, on failure and
+ * on SIGINT/SIGTERM.
+ *
+ * Environment (all optional):
+ *   BENCH_DURATION     seconds per measured run (default 10)
+ *   BENCH_WARMUP       seconds of warm-up before each measured run (default 2)
+ *   BENCH_CONNECTIONS  concurrent connections (default 100)
+ *   BENCH_RATE         upper bound of the fixed rate, req/s over all connections (default 1000)
+ *   BENCH_FIXED_GENERATOR  `paced` (default) or `autocannon` (autocannon's overallRate, bursty)
+ *   BENCH_CHILD_NODE_ARGS  extra node flags for the Alter child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+ *   ALTER_TEST_PG_URL, ALTER_TEST_REDIS_URL  servers for the production profile (as in the tests)
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync, randomBytes, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import autocannon, { type Options, type Result } from 'autocannon';
+import { Client as UndiciClient } from 'undici';
+import { CLIENT_ASSERTION_TYPE, TOKEN_EXCHANGE_GRANT, TokenType } from '../src/exchange/token-types.ts';
+import { createTestDatabase } from '../test/helpers/postgres.ts';
+import { onShutdown, requireEnv } from './child-runtime.ts';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const THIS_FILE = fileURLToPath(import.meta.url);
+const REDIS_URL = process.env.ALTER_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** Per-request timeout of the load generators (s). */
+const TIMEOUT_SECONDS = 10;
+/** The fixed rate is at most this fraction of the slower proxy target's saturation throughput. */
+const FIXED_RATE_FRACTION = 0.5;
+/** Lines of a child's stderr forwarded before the rest is dropped (a failing run can log per request). */
+const CHILD_LOG_LINES = 40;
+
+/** The policy Alter runs under: class `assistant` may do anything on provider `benchapi`. */
+const BENCH_POLICY = `version: 1
+agent_classes:
+  assistant: {description: all}
+providers:
+  benchapi: {}
+rules:
+  - id: all
+    effect: allow
+    agent_classes: [assistant]
+    scopes: ["*"]
+`;
+
+// ---------------------------------------------------------------------------------------------
+// Upstream role: `node bench/proxy.ts --upstream` (a child process of the benchmark)
+
+/** ~200 bytes of JSON, built once. */
+const ITEMS_BODY = Buffer.from(JSON.stringify({
+  items: [
+    { id: 'itm_0001', name: 'Widget', price_cents: 1299, in_stock: true },
+    { id: 'itm_0002', name: 'Gadget', price_cents: 2499, in_stock: false },
+  ],
+  next_cursor: null,
+  total: 2,
+}));
+
+async function runUpstream(): Promise<void> {
+  const port = Number(requireEnv('PORT'));
+  const expected = `Bearer ${requireEnv('BENCH_UPSTREAM_TOKEN')}`;
+  const server = createHttpServer((req, res) => {
+    if (req.method !== 'GET' || req.url !== '/api/items') {
+      res.writeHead(404, { 'content-type': 'application/json', 'content-length': 2 }).end('{}');
+    } else if (req.headers.authorization !== expected) {
+      res.writeHead(401, { 'content-type': 'application/json', 'content-length': 2 }).end('{}');
+    } else {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': ITEMS_BODY.length }).end(ITEMS_BODY);
+    }
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  onShutdown(() => new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  }));
+  process.stdout.write(`BENCH_READY ${JSON.stringify({ target: 'upstream', pid: process.pid })}\n`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Settings
+
+function intEnv(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  return n;
+}
+
+function settings() {
+  const generator = process.env.BENCH_FIXED_GENERATOR || 'paced';
+  if (generator !== 'paced' && generator !== 'autocannon') throw new Error(`BENCH_FIXED_GENERATOR must be paced or autocannon, got "${generator}"`);
+  return {
+    duration: intEnv('BENCH_DURATION', 10, 1, 180),
+    warmup: intEnv('BENCH_WARMUP', 2, 0, 30),
+    connections: intEnv('BENCH_CONNECTIONS', 100, 1, 1000),
+    rateCap: intEnv('BENCH_RATE', 1000, 1, 100_000),
+    generator: generator as 'paced' | 'autocannon',
+    childNodeArgs: (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
+  };
+}
+
+type Settings = ReturnType<typeof settings>;
+
+function log(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cleanup registry: everything created is undone in reverse order, once.
+
+const cleanups: Array<{ label: string; run: () => Promise<void> }> = [];
+let cleaning: Promise<void> | undefined;
+/** The load running right now (stopped first on cleanup). */
+let running: { stop(): void } | undefined;
+
+function onCleanup(label: string, run: () => Promise<void>): void {
+  cleanups.unshift({ label, run });
+}
+
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    running?.stop();
+    for (const { label, run } of cleanups) {
+      try {
+        await run();
+      } catch (err) {
+        log(`cleanup of ${label} failed: ${(err as Error).message}`);
+      }
+    }
+  })();
+  return cleaning;
+}
+
+// ---------------------------------------------------------------------------------------------
+// CPU accounting (Linux /proc; figures are omitted elsewhere)
+
+/** CPU time of a process (utime + stime), in USER_HZ ticks. */
+function processTicks(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0;
+  }
+}
+
+interface CpuSnapshot {
+  total: number;
+  busy: number;
+  alter: number;
+  upstream: number;
+  loadgen: number;
+}
+
+/** Roles whose CPU is reported per run; `other` is everything else (PostgreSQL, Redis, …). */
+const pids = { alter: 0, upstream: 0 };
+
+function cpuSnapshot(): CpuSnapshot | undefined {
+  try {
+    const t = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+    const total = t.reduce((a, b) => a + b, 0);
+    return {
+      total,
+      busy: total - t[3]! - t[4]!, // minus idle and iowait
+      alter: processTicks(pids.alter),
+      upstream: processTicks(pids.upstream),
+      loadgen: processTicks(process.pid),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+type CpuCores = Record<'alter' | 'upstream' | 'loadgen' | 'other', number>;
+
+/** Cores each role used between two snapshots (machine ticks scaled by the core count). */
+function cpuCores(before: CpuSnapshot | undefined, after: CpuSnapshot | undefined): CpuCores | undefined {
+  if (!before || !after || after.total <= before.total) return undefined;
+  const scale = availableParallelism() / (after.total - before.total);
+  const d = (k: keyof CpuSnapshot): number => (after[k] - before[k]) * scale;
+  const cores = { alter: d('alter'), upstream: d('upstream'), loadgen: d('loadgen') };
+  const other = Math.max(0, d('busy') - cores.alter - cores.upstream - cores.loadgen);
+  return { ...cores, other };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child processes
+
+/** Free loopback TCP ports, held together while picking so they are distinct. */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(Array.from({ length: count }, () => new Promise<Server>((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => resolve(s));
+  })));
+  const ports = servers.map((s) => (s.address() as AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  return ports;
+}
+
+/** Environment for a child: ours minus anything that could reconfigure Alter, plus `extra`. */
+function childEnv(extra: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value === undefined || key.startsWith('ALTER_') || key.startsWith('BENCH_') || ['DATABASE_URL', 'REDIS_URL', 'PORT'].includes(key)) continue;
+    env[key] = value;
+  }
+  return { ...env, ...extra };
+}
+
+/** Forwards a child's output lines to stderr, at most CHILD_LOG_LINES of them. */
+function forwardLines(label: string): (line: string) => void {
+  let lines = 0;
+  return (line) => {
+    if (++lines <= CHILD_LOG_LINES) process.stderr.write(`[${label}] ${line}\n`);
+    else if (lines === CHILD_LOG_LINES + 1) process.stderr.write(`[${label}] … further output suppressed\n`);
+  };
+}
+
+/**
+ * Spawns `node [nodeArgs] <args>` and resolves with its pid once it prints `BENCH_READY {json}`
+ * on stdout. The child stops on SIGTERM (SIGKILL after 10 s) at cleanup, or when our stdin pipe
+ * to it closes (we died).
+ */
+function startChild(label: string, args: string[], env: Record<string, string>, cwd: string, nodeArgs: string[] = []): Promise<ChildProcess> {
+  const proc = spawn(process.execPath, [...nodeArgs, ...args], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let exited = false;
+  const exit = new Promise<void>((resolve) => proc.once('exit', () => { exited = true; resolve(); }));
+  onCleanup(`${label} (pid ${proc.pid})`, async () => {
+    if (exited) return;
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => { if (!exited) proc.kill('SIGKILL'); }, 10_000);
+    await exit;
+    clearTimeout(timer);
+  });
+  const forward = forwardLines(label);
+  createInterface({ input: proc.stderr! }).on('line', forward);
+  return new Promise<ChildProcess>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${label} did not become ready within 90 s`)), 90_000);
+    let ready = false;
+    createInterface({ input: proc.stdout! }).on('line', (line) => {
+      if (!ready && line.startsWith('BENCH_READY ')) {
+        ready = true;
+        clearTimeout(timer);
+        resolve(proc);
+      } else {
+        forward(line);
+      }
+    });
+    void exit.then(() => {
+      clearTimeout(timer);
+      if (!ready) reject(new Error(`${label} exited (code ${proc.exitCode}, signal ${proc.signalCode}) before it was ready`));
+      else if (!cleaning) log(`warning: ${label} exited (code ${proc.exitCode}, signal ${proc.signalCode})`);
+    });
+  });
+}
+
+async function startUpstream(port: number, token: string): Promise<string> {
+  const proc = await startChild('upstream', [THIS_FILE, '--upstream'], childEnv({ PORT: String(port), BENCH_UPSTREAM_TOKEN: token }), tmpdir());
+  pids.upstream = proc.pid!;
+  log(`upstream: listening at http://127.0.0.1:${port} (pid ${proc.pid})`);
+  return `http://127.0.0.1:${port}`;
+}
+
+async function deleteRedisKeys(prefix: string): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 3000 });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Alter, production profile, in its own process: returns its URL and admin key. */
+async function startAlter(port: number, nodeArgs: string[]): Promise<{ url: string; adminKey: string }> {
+  const url = `http://127.0.0.1:${port}`;
+  const dataDir = await mkdtemp(join(tmpdir(), 'alter-bench-proxy-'));
+  onCleanup(`data directory ${dataDir}`, () => rm(dataDir, { recursive: true, force: true }));
+  const policyFile = join(dataDir, 'bench-policy.yaml');
+  await writeFile(policyFile, BENCH_POLICY);
+  const db = await createTestDatabase();
+  const dbName = new URL(db.url).pathname.slice(1);
+  onCleanup(`database ${dbName}`, () => db.drop());
+  const prefix = `alter-bench-${randomBytes(6).toString('hex')}`;
+  onCleanup(`Redis keys ${prefix}:*`, () => deleteRedisKeys(prefix));
+  const adminKey = randomBytes(32).toString('hex');
+  const proc = await startChild('alter', [join(HERE, 'alter-server.ts')], childEnv({
+    PORT: String(port),
+    ALTER_ISSUER: url,
+    ALTER_DATA_DIR: dataDir,
+    ALTER_ADMIN_KEY: adminKey,
+    ALTER_LOG_LEVEL: 'warn',
+    ALTER_POLICY: policyFile,
+    ALTER_ALLOW_INSECURE_PROVIDER_URLS: 'true',
+    DATABASE_URL: db.url,
+    REDIS_URL,
+    ALTER_REDIS_PREFIX: prefix,
+    ALTER_MASTER_KEY: randomBytes(32).toString('base64'),
+  }), dataDir, nodeArgs);
+  pids.alter = proc.pid!;
+  log(`alter: production profile at ${url} (pid ${proc.pid}), database ${dbName}, Redis prefix ${prefix}`);
+  return { url, adminKey };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Alter set-up through the admin API, and token exchange
+
+interface AgentKey {
+  clientId: string;
+  name: string;
+  kid: string;
+  privateKey: KeyObject;
+  publicJwk: Record<string, unknown>;
+}
+
+/** A JSON call that must answer `status`; returns the parsed body. */
+async function call(url: string, method: string, bearer: string, body: unknown, status: number): Promise<Record<string, unknown>> {
+  const res = await fetch(url, {
+    method,
+    headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const parsed = (await res.json()) as Record<string, unknown>;
+  if (res.status !== status) throw new Error(`${method} ${url}: expected ${status}, got ${res.status} ${JSON.stringify(parsed)}`);
+  return parsed;
+}
+
+/** App settings, an app key, an agent of class `assistant`, a bearer secret bound to the upstream. */
+async function setUpAlter(alter: { url: string; adminKey: string }, upstreamUrl: string, upstreamToken: string) {
+  const admin = (path: string, method: string, body: unknown, status: number) => call(`${alter.url}${path}`, method, alter.adminKey, body, status);
+  await admin('/v1/admin/app', 'PUT', { redirect_urls: ['http://127.0.0.1:9/app/connected'], allowed_origins: [] }, 200);
+  const appKey = (await admin('/v1/admin/app-keys', 'POST', { name: 'bench-proxy' }, 201)).key as string;
+
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const kid = randomUUID();
+  const publicJwk = { ...(publicKey.export({ format: 'jwk' }) as Record<string, unknown>), kid, alg: 'EdDSA', use: 'sig' };
+  const name = 'bench-proxy-agent';
+  const registered = await admin('/v1/admin/agents', 'POST', { name, class: 'assistant', scopes: [], jwks: { keys: [publicJwk] } }, 201);
+  const agent: AgentKey = { clientId: registered.client_id as string, name, kid, privateKey, publicJwk };
+
+  const secret = await admin('/v1/admin/secrets', 'POST', {
+    name: 'bench-upstream', type: 'bearer', value: { token: upstreamToken }, provider: 'benchapi', base_urls: [`${upstreamUrl}/api`],
+  }, 201);
+  return { appKey, agent, secretId: secret.id as string };
+}
+
+/** One RFC 7523 client assertion (EdDSA), signed with node:crypto. */
+function clientAssertion(agent: AgentKey, audience: string): string {
+  const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const input = `${b64({ alg: 'EdDSA', kid: agent.kid })}.${b64({
+    iss: agent.clientId, sub: agent.clientId, aud: audience, jti: randomUUID(), iat: now, exp: now + 60,
+  })}`;
+  return `${input}.${sign(null, Buffer.from(input), agent.privateKey).toString('base64url')}`;
+}
+
+/** RFC 8693 token exchange of the `sec_…` id: an Alter access token for the secret. */
+async function exchangeSecret(alterUrl: string, agent: AgentKey, secretId: string): Promise<string> {
+  const res = await fetch(`${alterUrl}/v1/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: TOKEN_EXCHANGE_GRANT,
+      subject_token: secretId,
+      subject_token_type: TokenType.connection,
+      client_assertion_type: CLIENT_ASSERTION_TYPE,
+      client_assertion: clientAssertion(agent, alterUrl),
+    }),
+  });
+  const body = (await res.json()) as { access_token?: string; scope?: string; expires_in?: number };
+  if (res.status !== 200 || !body.access_token) throw new Error(`token exchange of ${secretId} failed: ${res.status} ${JSON.stringify(body)}`);
+  log(`proxy-token: exchanged ${secretId} for an Alter token (scope "${body.scope}", expires_in ${body.expires_in})`);
+  return body.access_token;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Targets
+
+type TargetName = 'direct' | 'proxy-app-key' | 'proxy-token';
+
+interface Target {
+  name: TargetName;
+  origin: string;
+  path: string;
+  headers: Record<string, string>;
+  /** Runs before each of the target's phases (the token target gets a fresh token). */
+  refresh?: () => Promise<void>;
+}
+
+function targets(upstreamUrl: string, alterUrl: string, upstreamToken: string, s: Awaited<ReturnType<typeof setUpAlter>>): Target[] {
+  const upstreamHost = new URL(upstreamUrl).host;
+  const proxyPath = `/v1/proxy/${s.secretId}/${upstreamHost}/api/items`;
+  const token: Target = { name: 'proxy-token', origin: alterUrl, path: proxyPath, headers: {} };
+  token.refresh = async () => {
+    token.headers = { authorization: `Bearer ${await exchangeSecret(alterUrl, s.agent, s.secretId)}` };
+  };
+  return [
+    { name: 'direct', origin: upstreamUrl, path: '/api/items', headers: { authorization: `Bearer ${upstreamToken}` } },
+    {
+      name: 'proxy-app-key',
+      origin: alterUrl,
+      path: proxyPath,
+      headers: { authorization: `Bearer ${s.appKey}`, 'alter-actor-type': 'ai_agent', 'alter-actor-id': s.agent.name },
+    },
+    token,
+  ];
+}
+
+/** One request outside the load: 200, the upstream's own body, no `Alter-Error`. */
+async function smokeTest(target: Target): Promise<void> {
+  const res = await fetch(`${target.origin}${target.path}`, { headers: target.headers });
+  const text = await res.text();
+  if (res.status !== 200 || text !== ITEMS_BODY.toString() || res.headers.has('alter-error')) {
+    throw new Error(`${target.name}: smoke request failed: ${res.status} ${res.headers.get('alter-error') ?? ''} ${text.slice(0, 300)}`);
+  }
+  log(`${target.name}: smoke request ok (${target.origin}${target.path})`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load generators
+
+interface Figures {
+  requests_per_sec: number;
+  p50_ms: number;
+  p99_ms: number;
+  non_2xx: number;
+  errors: number;
+  cpu?: CpuCores;
+  /** Fixed mode: the rate asked for, and how far the generator fell behind its schedule. */
+  rate?: number;
+  max_lag_ms?: number;
+}
+
+/** Runs autocannon to completion (optionally rate-limited with `overallRate`). */
+async function autocannonRun(target: Target, cfg: Settings, seconds: number, overallRate?: number): Promise<Figures> {
+  // overallRate is not in bench/autocannon.d.ts: a widened options object passes it through.
+  const options: Options & { overallRate?: number } = {
+    url: `${target.origin}${target.path}`,
+    connections: cfg.connections,
+    duration: seconds,
+    pipelining: 1,
+    timeout: TIMEOUT_SECONDS,
+    headers: target.headers,
+    ...(overallRate ? { overallRate } : {}),
+  };
+  const instance = autocannon(options);
+  running = instance;
+  let result: Result;
+  try {
+    result = await instance;
+  } finally {
+    running = undefined;
+  }
+  return {
+    requests_per_sec: result.requests.average,
+    p50_ms: result.latency.p50,
+    p99_ms: result.latency.p99,
+    non_2xx: result.non2xx,
+    errors: result.errors,
+  };
+}
+
+/**
+ * Open-loop load at a fixed rate: request k is sent at start + k/rate (checked every
+ * millisecond), round-robin over `connections` keep-alive connections, whether or not earlier
+ * requests have been answered. Latency runs from the send to the end of the response body
+ * (like autocannon's), with sub-millisecond resolution. The connections stay open between the
+ * warm-up and the measured run.
+ */
+class PacedLoad {
+  readonly #clients: UndiciClient[];
+  #next = 0;
+  #stopped = false;
+
+  constructor(origin: string, connections: number) {
+    const timeout = TIMEOUT_SECONDS * 1000;
+    this.#clients = Array.from({ length: connections }, () => new UndiciClient(origin, {
+      pipelining: 1, keepAliveTimeout: 60_000, headersTimeout: timeout, bodyTimeout: timeout,
+    }));
+  }
+
+  async run(target: Target, rate: number, seconds: number): Promise<Figures> {
+    const total = Math.round(rate * seconds);
+    const latencies = new Float64Array(total);
+    let done = 0;
+    let non2xx = 0;
+    let errors = 0;
+    let maxLag = 0;
+    let sent = 0;
+    let pending = 0;
+    const start = performance.now();
+    running = { stop: () => this.stop() };
+    await new Promise<void>((resolve) => {
+      const settle = (): void => {
+        pending--;
+        if (pending === 0 && (sent === total || this.#stopped)) resolve();
+      };
+      const send = (): void => {
+        const client = this.#clients[this.#next++ % this.#clients.length]!;
+        const t0 = performance.now();
+        pending++;
+        client.request({ method: 'GET', path: target.path, headers: target.headers })
+          .then(async (res) => {
+            await res.body.dump();
+            latencies[done++] = performance.now() - t0;
+            if (res.statusCode < 200 || res.statusCode > 299) non2xx++;
+          }, () => { errors++; })
+          .finally(settle);
+      };
+      const tick = (): void => {
+        if (this.#stopped) {
+          if (pending === 0) resolve();
+          return;
+        }
+        const now = performance.now();
+        const due = Math.min(total, Math.floor(((now - start) * rate) / 1000) + 1);
+        if (due > sent) maxLag = Math.max(maxLag, now - start - (sent * 1000) / rate);
+        while (sent < due) {
+          sent++;
+          send();
+        }
+        if (sent < total) setTimeout(tick, 1);
+        else if (pending === 0) resolve();
+      };
+      tick();
+    });
+    running = undefined;
+    const sorted = latencies.slice(0, done).sort();
+    const pct = (q: number): number => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!);
+    return {
+      requests_per_sec: (done - non2xx) / seconds,
+      p50_ms: pct(0.5),
+      p99_ms: pct(0.99),
+      non_2xx: non2xx,
+      errors,
+      rate,
+      max_lag_ms: maxLag,
+    };
+  }
+
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#clients.map((c) => c.destroy()));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Phases
+
+type Mode = 'saturation' | 'fixed';
+
+interface Measurement {
+  target: TargetName;
+  mode: Mode;
+  figures: Figures;
+}
+
+function describe(f: Figures): string {
+  const cpu = f.cpu ? `; CPU cores alter ${f.cpu.alter.toFixed(2)}, upstream ${f.cpu.upstream.toFixed(2)}, load generator ${f.cpu.loadgen.toFixed(2)}, other ${f.cpu.other.toFixed(2)}` : '';
+  const lag = f.max_lag_ms !== undefined ? `, schedule lag max ${f.max_lag_ms.toFixed(1)} ms` : '';
+  return `${f.requests_per_sec.toFixed(0)} req/s, p50 ${f.p50_ms.toFixed(2)} ms, p99 ${f.p99_ms.toFixed(2)} ms, non-2xx ${f.non_2xx}, errors ${f.errors}${lag}${cpu}`;
+}
+
+/** Warm-up then measured run of one target in one mode, with the CPU each role used. */
+async function measure(target: Target, mode: Mode, cfg: Settings, rate: number): Promise<Measurement> {
+  await target.refresh?.();
+  const paced = mode === 'fixed' && cfg.generator === 'paced' ? new PacedLoad(target.origin, cfg.connections) : undefined;
+  const runOnce = (seconds: number): Promise<Figures> => (mode === 'saturation' ? autocannonRun(target, cfg, seconds)
+    : paced ? paced.run(target, rate, seconds) : autocannonRun(target, cfg, seconds, rate));
+  const label = mode === 'saturation' ? `${target.name} saturation` : `${target.name} fixed ${rate} req/s (${cfg.generator})`;
+  try {
+    if (cfg.warmup > 0) log(`${label} warm-up ${cfg.warmup}s: ${describe(await runOnce(cfg.warmup))}`);
+    const before = cpuSnapshot();
+    const figures = await runOnce(cfg.duration);
+    const cpu = cpuCores(before, cpuSnapshot());
+    if (cpu) figures.cpu = cpu;
+    if (mode === 'fixed') figures.rate = rate;
+    log(`${label} measured ${cfg.duration}s: ${describe(figures)}`);
+    return { target: target.name, mode, figures };
+  } finally {
+    await paced?.close();
+  }
+}
+
+/** The fixed rate: at most BENCH_RATE and half the slower proxy target's saturation throughput. */
+function fixedRate(saturation: Measurement[], cap: number): number {
+  const proxies = saturation.filter((m) => m.target !== 'direct').map((m) => m.figures.requests_per_sec);
+  return Math.max(1, Math.min(cap, Math.floor(FIXED_RATE_FRACTION * Math.min(...proxies))));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+const round = (n: number, digits: number): number => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/** Invalid when a request failed, or (fixed mode) fewer than 95 % of the requests got a 2xx answer. */
+function isValid(f: Figures): boolean {
+  return f.non_2xx === 0 && f.errors === 0 && (f.rate === undefined || f.requests_per_sec >= 0.95 * f.rate);
+}
+
+/** One JSON line per figure; proxy figures carry their comparison with `direct` (same mode). */
+function printJson(measurements: Measurement[], cfg: Settings): void {
+  for (const m of measurements) {
+    const direct = measurements.find((d) => d.mode === m.mode && d.target === 'direct')!.figures;
+    const f = m.figures;
+    const common = {
+      valid: isValid(f), connections: cfg.connections, duration_s: cfg.duration, warmup_s: cfg.warmup,
+      ...(m.mode === 'fixed' ? { rate_req_s: f.rate, generator: cfg.generator } : {}),
+    };
+    const emit = (metric: string, unit: string, value: number, digits: number, extra: Record<string, unknown> = {}): void => {
+      process.stdout.write(`${JSON.stringify({ bench: 'proxy', target: m.target, mode: m.mode, metric, unit, value: round(value, digits), ...extra, ...common })}\n`);
+    };
+    const proxy = m.target !== 'direct';
+    const cpu = f.cpu ? { cpu_cores: Object.fromEntries(Object.entries(f.cpu).map(([k, v]) => [k, round(v, 2)])) } : {};
+    emit('requests_per_sec', 'req/s', f.requests_per_sec, 1, {
+      ...(proxy && m.mode === 'saturation'
+        ? { ratio_to_direct: round(f.requests_per_sec / direct.requests_per_sec, 3), ratio_definition: 'proxy/direct, higher is better' }
+        : {}),
+      ...cpu,
+    });
+    for (const metric of ['p50_ms', 'p99_ms'] as const) {
+      emit(metric, 'ms', f[metric], 2, proxy ? { added_ms: round(f[metric] - direct[metric], 2), added_definition: 'proxy minus direct, same mode and run' } : {});
+    }
+    emit('non_2xx', 'count', f.non_2xx, 0);
+    emit('errors', 'count', f.errors, 0);
+  }
+}
+
+/** The human-readable summary, on stderr (stdout stays JSON lines only). */
+function printTable(measurements: Measurement[]): void {
+  const rows = [['target', 'mode', 'req/s', 'p50 ms', 'p99 ms', '+p50 ms', '+p99 ms', 'thr. ratio', 'valid']];
+  for (const m of measurements) {
+    const direct = measurements.find((d) => d.mode === m.mode && d.target === 'direct')!.figures;
+    const f = m.figures;
+    const proxy = m.target !== 'direct';
+    rows.push([
+      m.target,
+      m.mode === 'fixed' ? `fixed ${f.rate}/s` : 'saturation',
+      f.requests_per_sec.toFixed(0),
+      f.p50_ms.toFixed(2),
+      f.p99_ms.toFixed(2),
+      proxy ? (f.p50_ms - direct.p50_ms).toFixed(2) : '-',
+      proxy ? (f.p99_ms - direct.p99_ms).toFixed(2) : '-',
+      proxy && m.mode === 'saturation' ? (f.requests_per_sec / direct.requests_per_sec).toFixed(3) : '-',
+      isValid(f) ? 'yes' : 'NO',
+    ]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]): string => r.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+  process.stderr.write(`\n${line(rows[0]!)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.slice(1).map(line).join('\n')}\n\n`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+
+async function main(cfg: Settings): Promise<number> {
+  log(`${cfg.connections} connections, ${cfg.warmup} s warm-up + ${cfg.duration} s per run; fixed rate ≤ ${cfg.rateCap} req/s (${cfg.generator})`);
+  const [upstreamPort, alterPort] = await freePorts(2) as [number, number];
+  const upstreamToken = `bench-upstream-${randomBytes(16).toString('hex')}`;
+  const upstreamUrl = await startUpstream(upstreamPort, upstreamToken);
+  const alter = await startAlter(alterPort, cfg.childNodeArgs);
+  const setup = await setUpAlter(alter, upstreamUrl, upstreamToken);
+  log(`alter: app key, agent ${setup.agent.name} (${setup.agent.clientId}), secret ${setup.secretId} → ${upstreamUrl}/api`);
+
+  const all = targets(upstreamUrl, alter.url, upstreamToken, setup);
+  for (const target of all) {
+    await target.refresh?.();
+    await smokeTest(target);
+  }
+
+  const saturation: Measurement[] = [];
+  for (const target of all) saturation.push(await measure(target, 'saturation', cfg, 0));
+  const rate = fixedRate(saturation, cfg.rateCap);
+  log(`fixed rate: ${rate} req/s (min of BENCH_RATE ${cfg.rateCap} and ${FIXED_RATE_FRACTION} × the slower proxy's saturation throughput)`);
+  const fixed: Measurement[] = [];
+  for (const target of all) fixed.push(await measure(target, 'fixed', cfg, rate));
+
+  const measurements = [...saturation, ...fixed];
+  printJson(measurements, cfg);
+  printTable(measurements);
+  const valid = measurements.every((m) => isValid(m.figures));
+  if (!valid) log('INVALID: some measured requests failed or the fixed rate was not reached; those figures are not usable');
+  return valid ? 0 : 1;
+}
+
+async function runBench(): Promise<void> {
+  const cfg = settings();
+  const budgetSeconds = 300 + 6 * (cfg.duration + cfg.warmup + 30);
+  const watchdog = setTimeout(() => {
+    log(`giving up: the benchmark exceeded its time budget of ${budgetSeconds} s`);
+    void cleanup().finally(() => process.exit(1));
+  }, budgetSeconds * 1000);
+  watchdog.unref();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      log(`${signal}: stopping and cleaning up`);
+      void cleanup().finally(() => process.exit(130));
+    });
+  }
+  let code: number;
+  try {
+    code = await main(cfg);
+  } catch (err) {
+    log(`failed: ${(err as Error).stack ?? String(err)}`);
+    code = 1;
+  } finally {
+    await cleanup();
+    clearTimeout(watchdog);
+  }
+  process.exit(code);
+}
+
+if (process.argv[2] === '--upstream') await runUpstream();
+else await runBench();

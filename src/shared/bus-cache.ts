@@ -1,0 +1,78 @@
+import type { Bus } from '../ports/bus.ts';
+
+/** The message that empties every node's cache of a channel. */
+const ALL = '*';
+
+/**
+ * A read-through cache of store records, kept coherent across nodes: writers call
+ * {@link invalidate}, which drops the key on every node through the bus (the publisher's own
+ * included); entries also expire after `maxAgeMs`, in case a bus message is lost. A load that
+ * started before an invalidation of its key is not kept, so a write racing a read cannot leave
+ * the old record behind. Missing records are not cached.
+ */
+export class BusCache<T> {
+  readonly #bus: Bus;
+  readonly #channel: string;
+  readonly #maxAgeMs: number;
+  readonly #maxEntries: number;
+  readonly #entries = new Map<string, { value: T; at: number }>();
+  /** Bumped by every invalidation of a key (and of everything), to spot loads that raced one. */
+  readonly #generations = new Map<string, number>();
+  #epoch = 0;
+  #unsubscribe: (() => Promise<void>) | undefined;
+
+  constructor(deps: { bus: Bus; channel: string; maxAgeMs: number; maxEntries?: number }) {
+    this.#bus = deps.bus;
+    this.#channel = deps.channel;
+    this.#maxAgeMs = deps.maxAgeMs;
+    this.#maxEntries = deps.maxEntries ?? 10_000;
+  }
+
+  async start(): Promise<void> {
+    this.#unsubscribe = await this.#bus.subscribe(this.#channel, (message) => {
+      const key = (message as { key?: unknown }).key;
+      if (key === ALL) this.#dropAll();
+      else if (typeof key === 'string') this.#drop(key);
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.#unsubscribe?.();
+  }
+
+  #drop(key: string): void {
+    this.#entries.delete(key);
+    this.#generations.set(key, (this.#generations.get(key) ?? 0) + 1);
+    if (this.#generations.size > this.#maxEntries) this.#generations.delete(this.#generations.keys().next().value!);
+  }
+
+  #dropAll(): void {
+    this.#entries.clear();
+    this.#epoch += 1;
+  }
+
+  async get(key: string, load: () => Promise<T | undefined>): Promise<T | undefined> {
+    const hit = this.#entries.get(key);
+    if (hit && performance.now() - hit.at < this.#maxAgeMs) return hit.value;
+    const generation = this.#generations.get(key);
+    const epoch = this.#epoch;
+    const value = await load();
+    if (value !== undefined && this.#generations.get(key) === generation && this.#epoch === epoch) {
+      if (this.#entries.size >= this.#maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
+      this.#entries.set(key, { value, at: performance.now() });
+    }
+    return value;
+  }
+
+  /** Drops the key here at once and on every node through the bus. */
+  async invalidate(key: string): Promise<void> {
+    this.#drop(key);
+    await this.#bus.publish(this.#channel, { key });
+  }
+
+  /** Drops everything here at once and on every node. */
+  async invalidateAll(): Promise<void> {
+    this.#dropAll();
+    await this.#bus.publish(this.#channel, { key: ALL });
+  }
+}
