@@ -53,7 +53,7 @@ import { createUndiciUpstream } from './adapters/http/undici-upstream.ts';
 import { ProxyService } from './proxy/proxy-service.ts';
 import { BusCache } from './shared/bus-cache.ts';
 import { cachedConnectionStore } from './connections/cached-connection-store.ts';
-import type { AppKey, Connection } from './ports/connections.ts';
+import type { AppKey, Connection, ConnectionStore } from './ports/connections.ts';
 import type { ManagedSecret } from './ports/vault.ts';
 
 /** A running Alter node: its HTTP handler, its services, and how to stop it. */
@@ -187,6 +187,8 @@ export async function createApp(config: AlterConfig, options: { log?: Logger } =
     await Promise.all([connectionCache.start(), appKeyCache.start()]);
     closers.unshift(() => Promise.all([connectionCache.stop(), appKeyCache.stop()]).then(() => {}));
     const connectionStore = cachedConnectionStore(store.connections, connectionCache);
+    // every reader and writer (introspection and tests included) goes through the cache
+    (store as { connections: ConnectionStore }).connections = connectionStore;
     const webhooks = new AppWebhooks({ apps: store.apps, settings: sealedSettings, log });
     closers.unshift(() => webhooks.drain());
     const connectionTokens = new ConnectionTokenService({

@@ -66,6 +66,10 @@ describe('loadConfig defaults', () => {
         providersDir: resolve('data/providers'), allowInsecureProviderUrls: false, sessionTtlSeconds: 900,
         refreshIntervalMs: 60_000, refreshAheadSeconds: 300, refreshMarginSeconds: 60, upstreamTimeoutSeconds: 15,
       },
+      proxy: {
+        connectTimeoutMs: 5000, headersTimeoutMs: 30_000, bodyTimeoutMs: 60_000, keepAliveTimeoutMs: 30_000, connectionsPerOrigin: 256,
+        maxRetries: 2, retryBaseMs: 100, maxRetryAfterMs: 10_000, replayableBodyBytes: 65_536, signedBodyLimitBytes: 10 * 1024 * 1024, maxBodyBytes: 1024 ** 3,
+      },
     });
   });
 
@@ -123,6 +127,7 @@ describe('loadConfig environment overrides', () => {
       ALTER_ALLOW_INSECURE_PROVIDER_URLS: 'true',
       ALTER_CONNECT_SESSION_TTL: '5m',
       ALTER_REFRESH_INTERVAL: '30s',
+      ALTER_PROXY_TIMEOUT: '5s',
     });
     expect(config).toEqual({
       port: 3000,
@@ -153,6 +158,10 @@ describe('loadConfig environment overrides', () => {
       connect: {
         providersDir: '/etc/alter/providers', allowInsecureProviderUrls: true, sessionTtlSeconds: 300,
         refreshIntervalMs: 30_000, refreshAheadSeconds: 300, refreshMarginSeconds: 60, upstreamTimeoutSeconds: 15,
+      },
+      proxy: {
+        connectTimeoutMs: 5000, headersTimeoutMs: 5000, bodyTimeoutMs: 60_000, keepAliveTimeoutMs: 30_000, connectionsPerOrigin: 256,
+        maxRetries: 2, retryBaseMs: 100, maxRetryAfterMs: 10_000, replayableBodyBytes: 65_536, signedBodyLimitBytes: 10 * 1024 * 1024, maxBodyBytes: 1024 ** 3,
       },
     });
   });

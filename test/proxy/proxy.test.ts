@@ -74,6 +74,14 @@ describe('forwarding', () => {
     expect(cookie.headers['alter-error']).toBeUndefined(); // the upstream cannot forge Alter's marker
   });
 
+  it('answers HEAD with the upstream headers and no body (and keeps serving)', async () => {
+    const head = await proxied(fx.secrets.bearer, '/api/download?bytes=1000', 'HEAD');
+    expect(head.status).toBe(200);
+    expect(head.headers['content-length']).toBe('1000');
+    const after = await proxied(fx.secrets.bearer, '/api/me');
+    expect(after.status).toBe(200);
+  });
+
   it('never follows a redirect: the 3xx goes back as it is', async () => {
     const res = await proxied(fx.secrets.bearer, '/api/redirect').redirects(0);
     expect(res.status).toBe(302);
