@@ -270,6 +270,7 @@ export class TokenExchangeService {
         policy_rev: decision.revision,
       },
       ttl,
+      subject.exp,
     );
     // fail closed: no token leaves without its audit record
     await this.#deps.audit.record({

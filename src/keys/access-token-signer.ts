@@ -56,10 +56,11 @@ export class AccessTokenSigner {
   }
 
   /** Returns the token, its `jti` and its `iat`/`exp` (epoch seconds). */
-  sign(content: AccessTokenContent, ttlSeconds: number): { token: string; jti: string; iat: number; exp: number } {
+  /** `notAfter` (epoch seconds): the token never expires later, whatever second it is signed in (a child never outlives its parent). */
+  sign(content: AccessTokenContent, ttlSeconds: number, notAfter?: number): { token: string; jti: string; iat: number; exp: number } {
     const prepared = this.#key();
     const iat = Math.floor(Date.now() / 1000);
-    const exp = iat + Math.max(1, Math.floor(ttlSeconds));
+    const exp = Math.min(iat + Math.max(1, Math.floor(ttlSeconds)), notAfter ?? Number.POSITIVE_INFINITY);
     const jti = randomUUID().replaceAll('-', '');
     const input = `${prepared.header}.${b64url({ ...content, iss: this.#issuer, iat, exp, jti })}`;
     const signature = prepared.dsaEncoding

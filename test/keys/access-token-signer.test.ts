@@ -42,6 +42,13 @@ describe.each(['EdDSA', 'ES256'] as const)('access tokens signed with node:crypt
     expect(await verifier.verify(token)).toMatchObject({ jti, act: { sub: 'agt_1' } });
   });
 
+  test('notAfter caps exp whatever second the token is signed in (a child never outlives its parent)', () => {
+    const parentExp = Math.floor(Date.now() / 1000) + 100;
+    expect(signer.sign(content, 900, parentExp).exp).toBe(parentExp);
+    const shorter = signer.sign(content, 50, parentExp);
+    expect(shorter.exp - shorter.iat).toBe(50);
+  });
+
   test('a tampered token does not verify, even after the genuine one was cached', async () => {
     const { token } = signer.sign(content, 900);
     expect(await verifier.verify(token)).toBeDefined();
