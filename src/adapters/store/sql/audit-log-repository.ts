@@ -56,16 +56,54 @@ function placeholders(rows: number, columns: number, offset: number): string {
   return Array.from({ length: rows }, (_, r) => `(${Array.from({ length: columns }, (_, c) => `$${offset + r * columns + c + 1}`).join(', ')})`).join(', ');
 }
 
+/** Column casts for rows inserted from a VALUES list (its parameters have no target column to type them). */
+const CASTS = ['text', 'bigint', 'timestamptz', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text'];
+
+/** Like {@link placeholders}, each parameter cast to its column's type. */
+function typedPlaceholders(rows: number, offset: number): string {
+  return Array.from({ length: rows }, (_, r) => `(${CASTS.map((cast, c) => `$${offset + r * CASTS.length + c + 1}::${cast}`).join(', ')})`).join(', ');
+}
+
+function entryParams(entries: readonly AuditEntry[]): unknown[] {
+  const params: unknown[] = [];
+  for (const e of entries) {
+    params.push(e.orgId, e.seq, e.occurredAt, e.type, e.appId ?? null, e.agentId ?? null, e.runId ?? null, e.endUser ?? null, e.provider ?? null, e.event, e.leafHash, e.prevHash, e.entryHash);
+  }
+  return params;
+}
+
 /**
  * The append-only, per-org hash chain. Appends lock the org's head row (`SELECT … FOR UPDATE`)
  * for the whole transaction, so two writers on two nodes can never interleave: the next one
  * sees the head the previous one committed.
+ *
+ * Fast path: a node that wrote the last entry knows the head, so it chains onto it and commits
+ * in one statement that moves the head only if it is still that one (compare-and-set on the
+ * row, which serialises writers exactly like the lock) and inserts the rows only if it moved.
+ * If another writer got there first, nothing is written and the locking path runs.
  */
 export function createAuditLogRepository(db: SqlDatabase): AuditLogStore {
   /** Orgs whose head row exists (head rows are never deleted): their appends skip the upsert. */
   const knownHeads = new Set<string>();
-  return {
-    async append(orgId, build) {
+  /** The head this node last committed, per org: where the fast path chains on. */
+  const lastHeads = new Map<string, AuditHead>();
+
+  async function appendIfHeadIs(head: AuditHead, entries: AuditEntry[]): Promise<boolean> {
+    const last = entries.at(-1)!;
+    const rows = await db.query<{ n: string | number }>(
+      `WITH moved AS (
+         UPDATE audit_heads SET seq = $2, entry_hash = $3 WHERE org_id = $1 AND seq = $4 AND entry_hash = $5 RETURNING 1
+       ), appended AS (
+         INSERT INTO audit_log (${COLUMNS}) SELECT * FROM (VALUES ${typedPlaceholders(entries.length, 5)}) AS v WHERE EXISTS (SELECT 1 FROM moved) RETURNING 1
+       )
+       SELECT count(*) AS n FROM appended`,
+      [head.orgId, last.seq, last.entryHash, head.seq, head.entryHash, ...entryParams(entries)],
+    );
+    return Number(rows[0]?.n ?? 0) === entries.length;
+  }
+
+  /** The locking path: the head row locked for the whole transaction. */
+  function appendLocked(orgId: string, build: (head: AuditHead) => AuditEntry[]): Promise<AuditHead> {
       return db.transaction(async (tx) => {
         const lockHead = () => tx.query<{ seq: number; entry_hash: string }>('SELECT seq, entry_hash FROM audit_heads WHERE org_id = $1 FOR UPDATE', [orgId]);
         let rows = knownHeads.has(orgId) ? await lockHead() : [];
@@ -78,10 +116,7 @@ export function createAuditLogRepository(db: SqlDatabase): AuditLogStore {
         if (entries.length === 0) return head;
         const last = entries.at(-1)!;
         // The head update's parameters come first, then 13 per entry.
-        const params: unknown[] = [orgId, last.seq, last.entryHash];
-        for (const e of entries) {
-          params.push(e.orgId, e.seq, e.occurredAt, e.type, e.appId ?? null, e.agentId ?? null, e.runId ?? null, e.endUser ?? null, e.provider ?? null, e.event, e.leafHash, e.prevHash, e.entryHash);
-        }
+        const params: unknown[] = [orgId, last.seq, last.entryHash, ...entryParams(entries)];
         // One statement (one round trip while the head lock is held): the rows and the new head.
         await tx.query(
           `WITH appended AS (INSERT INTO audit_log (${COLUMNS}) VALUES ${placeholders(entries.length, 13, 3)})
@@ -91,6 +126,30 @@ export function createAuditLogRepository(db: SqlDatabase): AuditLogStore {
         knownHeads.add(orgId);
         return { orgId, seq: last.seq, entryHash: last.entryHash };
       });
+    }
+
+  return {
+    async append(orgId, build) {
+      const known = lastHeads.get(orgId);
+      if (known) {
+        const entries = build(known);
+        if (entries.length === 0) return known;
+        const last = entries.at(-1)!;
+        const next = { orgId, seq: last.seq, entryHash: last.entryHash };
+        try {
+          if (await appendIfHeadIs(known, entries)) {
+            lastHeads.set(orgId, next);
+            return next;
+          }
+        } catch (err) {
+          lastHeads.delete(orgId);
+          throw err;
+        }
+        lastHeads.delete(orgId); // another writer moved the head: chain onto it under the lock
+      }
+      const head = await appendLocked(orgId, build);
+      lastHeads.set(orgId, head);
+      return head;
     },
 
     async head(orgId) {
