@@ -46,7 +46,6 @@ import { generateKeyPairSync, randomBytes, randomUUID, sign, type KeyObject } fr
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer, type AddressInfo, type Server } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -56,10 +55,10 @@ import { Client as UndiciClient } from 'undici';
 import { CLIENT_ASSERTION_TYPE, TOKEN_EXCHANGE_GRANT, TokenType } from '../src/exchange/token-types.ts';
 import { createTestDatabase } from '../test/helpers/postgres.ts';
 import { onShutdown, requireEnv } from './child-runtime.ts';
+import { childEnv, deleteRedisKeys, freePorts, intEnv, log, REDIS_URL } from './harness.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const THIS_FILE = fileURLToPath(import.meta.url);
-const REDIS_URL = process.env.ALTER_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** Per-request timeout of the load generators (s). */
 const TIMEOUT_SECONDS = 10;
 /** The fixed rate is at most this fraction of the slower proxy target's saturation throughput. */
@@ -120,14 +119,6 @@ async function runUpstream(): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Settings
 
-function intEnv(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
-  return n;
-}
-
 function settings() {
   const generator = process.env.BENCH_FIXED_GENERATOR || 'paced';
   if (generator !== 'paced' && generator !== 'autocannon') throw new Error(`BENCH_FIXED_GENERATOR must be paced or autocannon, got "${generator}"`);
@@ -142,10 +133,6 @@ function settings() {
 }
 
 type Settings = ReturnType<typeof settings>;
-
-function log(message: string): void {
-  process.stderr.write(`[bench] ${message}\n`);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Cleanup registry: everything created is undone in reverse order, once.
@@ -229,28 +216,6 @@ function cpuCores(before: CpuSnapshot | undefined, after: CpuSnapshot | undefine
 // ---------------------------------------------------------------------------------------------
 // Child processes
 
-/** Free loopback TCP ports, held together while picking so they are distinct. */
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: count }, () => new Promise<Server>((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => resolve(s));
-  })));
-  const ports = servers.map((s) => (s.address() as AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-  return ports;
-}
-
-/** Environment for a child: ours minus anything that could reconfigure Alter, plus `extra`. */
-function childEnv(extra: Record<string, string>): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value === undefined || key.startsWith('ALTER_') || key.startsWith('BENCH_') || ['DATABASE_URL', 'REDIS_URL', 'PORT'].includes(key)) continue;
-    env[key] = value;
-  }
-  return { ...env, ...extra };
-}
-
 /** Forwards a child's output lines to stderr, at most CHILD_LOG_LINES of them. */
 function forwardLines(label: string): (line: string) => void {
   let lines = 0;
@@ -303,23 +268,6 @@ async function startUpstream(port: number, token: string): Promise<string> {
   pids.upstream = proc.pid!;
   log(`upstream: listening at http://127.0.0.1:${port} (pid ${proc.pid})`);
   return `http://127.0.0.1:${port}`;
-}
-
-async function deleteRedisKeys(prefix: string): Promise<void> {
-  const { Redis } = await import('ioredis');
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 3000 });
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }
 
 /** Alter, production profile, in its own process: returns its URL and admin key. */

@@ -27,7 +27,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, randomUUID, sign, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo, type Server } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -35,6 +34,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon, { type Instance, type Result } from 'autocannon';
 import { TOKEN_EXCHANGE_GRANT, TokenType } from '../src/exchange/token-types.ts';
 import { createTestDatabase, type TestDatabase } from '../test/helpers/postgres.ts';
+import { childEnv, deleteRedisKeys, freePorts, intEnv, log, REDIS_URL } from './harness.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -49,7 +49,6 @@ const INITIAL_RPS_ESTIMATE = 12_000;
  */
 const POOL_MARGIN = 2;
 const TOP_UP_MARGIN = 2;
-const REDIS_URL = process.env.ALTER_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 type TargetName = 'baseline' | 'oidc-provider' | 'embedded' | 'postgres' | 'exchange';
 const ALL_TARGETS: TargetName[] = ['baseline', 'oidc-provider', 'embedded', 'postgres', 'exchange'];
@@ -64,14 +63,6 @@ rules:
     providers: [github]
 `;
 
-function intEnv(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
-  return n;
-}
-
 const DURATION = intEnv('BENCH_DURATION', 10, 1, 180);
 const RUNS = intEnv('BENCH_RUNS', 3, 1, 50);
 const WARMUP = intEnv('BENCH_WARMUP', 2, 0, 30);
@@ -82,10 +73,6 @@ const TARGETS: TargetName[] = (process.env.BENCH_TARGETS ?? ALL_TARGETS.join(','
     return s as TargetName;
   });
 const CHILD_NODE_ARGS = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-
-function log(message: string): void {
-  process.stderr.write(`[bench] ${message}\n`);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Cleanup registry: everything created is undone in reverse order, once.
@@ -158,28 +145,6 @@ function otherCores(before: CpuSnapshot | undefined, after: CpuSnapshot | undefi
   if (!before || !after || after.total <= before.total) return undefined;
   const other = (after.busy - before.busy) - (after.ours - before.ours);
   return Math.max(0, (other / (after.total - before.total)) * availableParallelism());
-}
-
-/** Free loopback TCP ports, held together while picking so they are distinct. */
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: count }, () => new Promise<Server>((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => resolve(s));
-  })));
-  const ports = servers.map((s) => (s.address() as AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-  return ports;
-}
-
-/** Environment for a child: ours minus anything that could reconfigure Alter, plus `extra`. */
-function childEnv(extra: Record<string, string>): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value === undefined || key.startsWith('ALTER_') || key.startsWith('BENCH_') || ['DATABASE_URL', 'REDIS_URL', 'PORT'].includes(key)) continue;
-    env[key] = value;
-  }
-  return { ...env, ...extra };
 }
 
 interface Child {
@@ -415,23 +380,6 @@ async function startExchange(port: number): Promise<Target> {
   const body = (await res.json()) as { access_token?: string };
   if (res.status !== 200 || !body.access_token) throw new Error(`exchange: subject token request failed: ${res.status} ${JSON.stringify(body)}`);
   return { name: 'exchange', url, pool: new AssertionPool(client, url, exchangeForm(body.access_token)), rpsEstimate: INITIAL_RPS_ESTIMATE, calibrated: false, runs: [] };
-}
-
-async function deleteRedisKeys(prefix: string): Promise<void> {
-  const { Redis } = await import('ioredis');
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 3000 });
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }
 
 /** One token request outside the load, to check the target answers 200 with a JWT access token. */

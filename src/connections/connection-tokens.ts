@@ -8,6 +8,7 @@ import type { Logger } from '../shared/logger.ts';
 import type { AppWebhooks } from './app-webhooks.ts';
 import type { ProviderConfigService } from './provider-configs.ts';
 import { describeUpstreamError } from './upstream-client.ts';
+import { VersionCache } from '../vault/version-cache.ts';
 import { CONNECTION_TOKEN_PURPOSE, decodeTokenSet, encodeTokenSet, toStoredTokenSet, type StoredTokenSet } from './token-set.ts';
 
 /** A connection with a usable upstream access token. */
@@ -15,6 +16,9 @@ export interface UsableToken {
   connection: Connection;
   tokens: StoredTokenSet;
 }
+
+/** `invalid_grant` because the connection is (now) `needs_reauth`: the end user must reconnect. */
+export class ReauthRequired extends InvalidGrant {}
 
 /** The provider could not be reached or answered with something other than an OAuth error. */
 export class UpstreamUnavailable extends ServiceUnavailable {
@@ -46,7 +50,7 @@ export class ConnectionTokenService {
   readonly #log: Logger;
   readonly #marginSeconds: number;
   readonly #inFlight = new Map<string, Promise<UsableToken>>();
-  readonly #decrypted = new Map<string, Promise<StoredTokenSet>>();
+  readonly #decrypted = new VersionCache<StoredTokenSet>(DECRYPTED_ENTRIES);
 
   constructor(deps: {
     connections: ConnectionStore; vault: SecretStore; providers: ProviderConfigService; audit: AuditSink;
@@ -77,20 +81,12 @@ export class ConnectionTokenService {
    */
   read(c: Connection): Promise<StoredTokenSet> {
     if (!c.tokenVersion) return this.#vault.get(this.identity(c)).then(decodeTokenSet);
-    const key = `${c.id}\u0000${c.tokenVersion}`;
-    let tokens = this.#decrypted.get(key);
-    if (!tokens) {
-      tokens = this.#vault.get(this.identity(c), c.tokenVersion).then(decodeTokenSet);
-      tokens.catch(() => this.#decrypted.delete(key));
-      if (this.#decrypted.size >= DECRYPTED_ENTRIES) this.#decrypted.delete(this.#decrypted.keys().next().value!);
-      this.#decrypted.set(key, tokens);
-    }
-    return tokens;
+    return this.#decrypted.get(c.id, c.tokenVersion, () => this.#vault.get(this.identity(c), c.tokenVersion).then(decodeTokenSet));
   }
 
   /** Deletes every stored token version of the connection. */
   forget(c: Pick<Connection, 'orgId' | 'appId' | 'id'>): Promise<void> {
-    for (const key of this.#decrypted.keys()) if (key.startsWith(`${c.id}\u0000`)) this.#decrypted.delete(key);
+    this.#decrypted.forget(c.id);
     return this.#vault.delete(this.identity(c));
   }
 
@@ -102,7 +98,7 @@ export class ConnectionTokenService {
   static assertUsable(c: Connection | undefined, id: string): asserts c is Connection {
     if (!c || c.status === 'revoked') throw new InvalidGrant(`connection ${id} does not exist or has been revoked`);
     if (c.status === 'needs_reauth') {
-      throw new InvalidGrant(`connection ${id} needs re-authorization: the provider no longer accepts its grant; have the end user reconnect (POST /v1/connections/${id}/reconnect)`);
+      throw new ReauthRequired(`connection ${id} needs re-authorization: the provider no longer accepts its grant; have the end user reconnect (POST /v1/connections/${id}/reconnect)`);
     }
   }
 
@@ -160,7 +156,7 @@ export class ConnectionTokenService {
     if (!previous.refresh_token) {
       if (narrowScope) throw new InvalidGrant(`connection ${current.id} holds no refresh token, so ${current.provider} cannot issue a narrower token`);
       await this.#needsReauth(current, locked, 'the access token expired and the provider gave no refresh token');
-      throw new InvalidGrant(`connection ${current.id} needs re-authorization: its ${current.provider} token expired and cannot be refreshed`);
+      throw new ReauthRequired(`connection ${current.id} needs re-authorization: its ${current.provider} token expired and cannot be refreshed`);
     }
     const configured = await this.#providers.find(current, current.provider);
     if (!configured) throw new InvalidGrant(`provider ${current.provider} is no longer configured for this app: connection ${current.id} cannot be refreshed`);
@@ -174,7 +170,7 @@ export class ConnectionTokenService {
     } catch (err) {
       if (err instanceof oidc.ResponseBodyError && err.error === 'invalid_grant') {
         await this.#needsReauth(current, locked, describeUpstreamError(err));
-        throw new InvalidGrant(`connection ${current.id} needs re-authorization: ${current.provider} refused its refresh token (invalid_grant)`);
+        throw new ReauthRequired(`connection ${current.id} needs re-authorization: ${current.provider} refused its refresh token (invalid_grant)`);
       }
       throw new UpstreamUnavailable(current.provider, `token refresh failed: ${describeUpstreamError(err)}`, { cause: err });
     }

@@ -1,5 +1,6 @@
 import type { RunContext } from '../policy/types.ts';
 import { InvalidRequest, InvalidTarget } from '../shared/errors.ts';
+import { runContextOf } from './run-context.ts';
 import { TokenType } from './token-types.ts';
 
 /** Token exchange parameters as received (RFC 8693 §2.1 plus Alter's run context). */
@@ -37,10 +38,7 @@ export const EXCHANGE_PARAMETERS = [
   'resource', 'audience', 'scope', 'run_id', 'thread_id', 'tool_call_id', 'task',
 ] as const;
 
-export const RUN_LIMITS: Record<keyof RunContext, number> = { run_id: 200, thread_id: 200, tool_call_id: 200, task: 1000 };
 const SUBJECT_TYPES = new Set<string>([TokenType.accessToken, TokenType.connection]);
-// eslint-disable-next-line no-control-regex -- refusing control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f]/;
 
 function text(name: string, value: unknown): string | undefined {
   if (value === undefined || value === '') return undefined;
@@ -85,14 +83,7 @@ export function parseExchangeParams(raw: RawExchangeParams): ExchangeParams {
   const scopeText = text('scope', raw.scope);
   const scopes = scopeText === undefined ? undefined : [...new Set(scopeText.split(' ').filter(Boolean))];
 
-  const run: RunContext = {};
-  for (const name of Object.keys(RUN_LIMITS) as Array<keyof RunContext>) {
-    const value = text(name, raw[name]);
-    if (value === undefined) continue;
-    if (value.length > RUN_LIMITS[name]) throw new InvalidRequest(`${name} is longer than ${RUN_LIMITS[name]} characters`);
-    if (CONTROL.test(value)) throw new InvalidRequest(`${name} must not contain control characters`);
-    run[name] = value;
-  }
+  const run = runContextOf((name) => text(name, raw[name]), (name) => name);
 
   const target = resource ?? audience;
   return {

@@ -7,6 +7,7 @@ import type { RevocationService } from '../revocation/revocation-service.ts';
 import { InvalidGrant } from '../shared/errors.ts';
 import { parseAct, type ActClaim } from './act-claim.ts';
 import type { ExchangeParams } from './exchange-request.ts';
+import { stringClaim } from './run-context.ts';
 import { chainAgentsOf } from './token-chain.ts';
 import { deadTokenReason } from './token-liveness.ts';
 import { TokenType } from './token-types.ts';
@@ -47,9 +48,6 @@ export interface SubjectDeps {
 const BAD_TOKEN = 'subject_token is not a valid access token from this server (bad signature, expired, or not an at+jwt): get a fresh token and retry';
 const UNKNOWN_CONNECTION = 'subject_token names no active connection of your app';
 
-function stringClaim(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
 
 async function fromAccessToken(deps: SubjectDeps, token: string): Promise<Subject> {
   const claims = await deps.verifier.verify(token);

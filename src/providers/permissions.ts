@@ -34,7 +34,7 @@ interface CompiledRequest {
 const compiledRequests = new WeakMap<ProviderEntry, Map<string, readonly CompiledRequest[]>>();
 
 /** Whether a permission name is a read permission (`calendar:read`, `read`). */
-function isRead(permission: string): boolean {
+export function isRead(permission: string): boolean {
   return permission === 'read' || permission.endsWith(':read');
 }
 

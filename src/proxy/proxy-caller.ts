@@ -1,7 +1,7 @@
 import type { AgentCache } from '../agents/agent-cache.ts';
 import type { AppKeyService } from '../connections/app-keys.ts';
 import { parseAct, type ActClaim } from '../exchange/act-claim.ts';
-import { RUN_LIMITS } from '../exchange/exchange-request.ts';
+import { CONTROL, runContextOf, stringClaim } from '../exchange/run-context.ts';
 import { chainAgentsOf } from '../exchange/token-chain.ts';
 import type { RunContext } from '../policy/types.ts';
 import type { TenantRef } from '../ports/connections.ts';
@@ -23,8 +23,6 @@ export interface ProxyCaller {
   actorType?: ActorType;
   act?: ActClaim;
   run: RunContext;
-  /** App key mode: the key's id (audit). */
-  appKeyId?: string;
   /** Token mode: what the token binds. */
   token?: {
     jti: string;
@@ -45,8 +43,6 @@ export interface CallerDeps {
 }
 
 const APP_KEY_PREFIX = 'alter_key_';
-// eslint-disable-next-line no-control-regex -- refusing control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f]/;
 const RUN_HEADERS: Record<keyof RunContext, string> = { run_id: 'alter-run-id', thread_id: 'alter-thread-id', tool_call_id: 'alter-tool-call-id', task: 'alter-task' };
 
 type Headers = Record<string, string | string[] | undefined>;
@@ -59,19 +55,7 @@ function header(headers: Headers, name: string): string | undefined {
 
 /** The run context headers (`Alter-Run-Id`, …), checked like token exchange's parameters. */
 export function runFromHeaders(headers: Headers): RunContext {
-  const run: RunContext = {};
-  for (const name of Object.keys(RUN_HEADERS) as Array<keyof RunContext>) {
-    const value = header(headers, RUN_HEADERS[name]);
-    if (value === undefined) continue;
-    if (value.length > RUN_LIMITS[name]) throw new InvalidRequest(`${RUN_HEADERS[name]} is longer than ${RUN_LIMITS[name]} characters`);
-    if (CONTROL.test(value)) throw new InvalidRequest(`${RUN_HEADERS[name]} contains control characters`);
-    run[name] = value;
-  }
-  return run;
-}
-
-function stringClaim(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
+  return runContextOf((name) => header(headers, RUN_HEADERS[name]), (name) => RUN_HEADERS[name]);
 }
 
 const BAD_TOKEN = 'the access token is not valid (bad signature, expired, or not an Alter access token): get a fresh one by token exchange';
@@ -139,7 +123,7 @@ async function fromAppKey(deps: CallerDeps, key: string, headers: Headers): Prom
     throw new Forbidden(`actor "${actorId}" is not a registered agent of this app; register it first (alter agent create --name ${JSON.stringify(actorId)} --class …)`);
   }
   if (agent.status !== 'active') throw new Forbidden(`agent ${agent.id} (${agent.name}) is disabled`);
-  return { via: 'app_key', tenant, agent, actorType: actorType as ActorType, run: runFromHeaders(headers), appKeyId: appKey.id };
+  return { via: 'app_key', tenant, agent, actorType: actorType as ActorType, run: runFromHeaders(headers) };
 }
 
 /** Authenticates the proxy's caller from its bearer credential and headers. */

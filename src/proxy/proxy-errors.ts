@@ -1,4 +1,4 @@
-import { AlterError, ServiceUnavailable } from '../shared/errors.ts';
+import { AlterError } from '../shared/errors.ts';
 
 /*
  * The proxy's own refusals (docs/proxy.md, "Alter's own errors"): a resource server's error
@@ -56,4 +56,3 @@ export class UpstreamTimeout extends AlterError {
   }
 }
 
-export { ServiceUnavailable };

@@ -1,8 +1,8 @@
 import type { Connection, ConnectionStore, TenantRef } from '../ports/connections.ts';
 import type { ManagedSecret } from '../ports/vault.ts';
-import type { ConnectionTokenService } from '../connections/connection-tokens.ts';
+import { ReauthRequired, type ConnectionTokenService } from '../connections/connection-tokens.ts';
 import type { ProviderConfigService } from '../connections/provider-configs.ts';
-import { requestAllowed } from '../providers/permissions.ts';
+import { isRead, requestAllowed } from '../providers/permissions.ts';
 import { READ_METHODS, type ProviderEntry } from '../providers/provider-schema.ts';
 import { requiredTemplates, resolveEndpoints } from '../providers/templates.ts';
 import { InvalidRequest, NotFound } from '../shared/errors.ts';
@@ -16,7 +16,6 @@ import { SECRET_PERMISSIONS } from './secret-permissions.ts';
 export interface ProxyGrant {
   kind: 'connection' | 'secret';
   id: string;
-  tenant: TenantRef;
   /** The name the policy and the audit log know it by. */
   provider: string;
   /** "connection con_… (github)": for messages. */
@@ -73,7 +72,6 @@ export async function connectionGrant(deps: GrantDeps, tenant: TenantRef, connec
   return {
     kind: 'connection',
     id,
-    tenant,
     provider: connection.provider,
     label: `connection ${id} (${connection.provider})`,
     baseUrls: await connectionBaseUrls(deps, entry, connection),
@@ -88,17 +86,18 @@ export async function connectionGrant(deps: GrantDeps, tenant: TenantRef, connec
         current = usable.connection;
         return { credential: { kind: 'oauth', accessToken: usable.tokens.access_token }, version: usable.connection.tokenVersion };
       } catch (err) {
-        // refreshing found the grant dead upstream (invalid_grant): the connection is now needs_reauth
-        if ((err as { error?: string }).error === 'invalid_grant') throw new NeedsReauth(id);
+        // refreshing found the grant dead upstream: the connection is now needs_reauth
+        if (err instanceof ReauthRequired) throw new NeedsReauth(id);
         throw err;
       }
     },
   };
 }
 
+/** The catalog's default rule for a permission without `requests`: reads allow GET, HEAD and OPTIONS, anything else every request. */
 function secretAllows(permission: string, method: string): boolean {
-  if (permission === 'secret:write') return true;
-  return permission === 'secret:read' && (READ_METHODS as readonly string[]).includes(method.toUpperCase());
+  if (!(SECRET_PERMISSIONS as readonly string[]).includes(permission)) return false;
+  return !isRead(permission) || (READ_METHODS as readonly string[]).includes(method.toUpperCase());
 }
 
 /** A managed secret of the caller's app, bound to its base URLs. */
@@ -115,7 +114,6 @@ export async function secretGrant(deps: GrantDeps, tenant: TenantRef, id: string
   return {
     kind: 'secret',
     id,
-    tenant,
     provider,
     label: `secret ${id} (${secret.name})`,
     baseUrls,

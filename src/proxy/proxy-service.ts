@@ -101,6 +101,8 @@ export function retryAfterMs(value: HeaderValue | undefined, now = Date.now()): 
   const text = Array.isArray(value) ? value[0] : value;
   if (text === undefined || text.trim() === '') return undefined;
   if (/^\d+$/.test(text.trim())) return Number(text.trim()) * 1000;
+  // an HTTP-date names its day and month; "-1" or "1.5" must not parse as some date and mean "now"
+  if (!/[A-Za-z]{3}/.test(text)) return undefined;
   const date = Date.parse(text);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }

@@ -4,6 +4,7 @@ import type { AuditSink } from '../ports/audit.ts';
 import type { Tenant } from '../ports/store.ts';
 import type { ManagedSecret, ManagedSecretStore, ManagedSecretType, SecretIdentity, SecretStore } from '../ports/vault.ts';
 import type { BusCache } from '../shared/bus-cache.ts';
+import { VersionCache } from './version-cache.ts';
 import { InvalidRequest, NotFound } from '../shared/errors.ts';
 
 const text = z.string().min(1).max(8192);
@@ -65,6 +66,11 @@ function metadataOf(type: ManagedSecretType, value: Record<string, unknown>): Re
   return {};
 }
 
+/** A secret's key in the metadata cache (ids are per tenant in the store's lookups). */
+function cacheKey(tenant: Tenant, id: string): string {
+  return `${tenant.orgId}\u0000${tenant.appId}\u0000${id}`;
+}
+
 /** Decrypted values kept in memory per secret version (versions never change), for the proxy. */
 const VALUE_CACHE_SIZE = 1000;
 
@@ -86,7 +92,7 @@ export class ManagedSecretService {
   readonly #vault: SecretStore;
   readonly #audit: AuditSink;
   readonly #createInput: ReturnType<typeof createInput>;
-  readonly #values = new Map<string, Promise<Record<string, string>>>();
+  readonly #values = new VersionCache<Record<string, string>>(VALUE_CACHE_SIZE);
 
   readonly #cache: BusCache<ManagedSecret> | undefined;
 
@@ -129,8 +135,7 @@ export class ManagedSecretService {
   }
 
   async get(tenant: Tenant, id: string): Promise<ManagedSecret> {
-    const key = `${tenant.orgId}\u0000${tenant.appId}\u0000${id}`;
-    const secret = this.#cache ? await this.#cache.get(key, () => this.#store.find(tenant, id)) : await this.#store.find(tenant, id);
+    const secret = this.#cache ? await this.#cache.get(cacheKey(tenant, id), () => this.#store.find(tenant, id)) : await this.#store.find(tenant, id);
     if (!secret) throw new NotFound(`no secret "${id}"`);
     return secret;
   }
@@ -147,7 +152,7 @@ export class ManagedSecretService {
     const value = parseValue(current.type, parsed.data.value);
     const version = await this.#vault.put(this.#identity(current), Buffer.from(JSON.stringify(value)));
     const secret = (await this.#store.setVersion(tenant, id, version)) ?? current;
-    await this.#cache?.invalidate(`${tenant.orgId}\u0000${tenant.appId}\u0000${id}`);
+    await this.#cache?.invalidate(cacheKey(tenant, id));
     await this.#record(tenant, 'secret.rotated', secret);
     return secret;
   }
@@ -156,8 +161,8 @@ export class ManagedSecretService {
     const secret = await this.get(tenant, id);
     await this.#vault.delete(this.#identity(secret));
     await this.#store.delete(tenant, id);
-    await this.#cache?.invalidate(`${tenant.orgId}\u0000${tenant.appId}\u0000${id}`);
-    for (const key of this.#values.keys()) if (key.startsWith(`${id}\u0000`)) this.#values.delete(key);
+    await this.#cache?.invalidate(cacheKey(tenant, id));
+    this.#values.forget(id);
     await this.#record(tenant, 'secret.deleted', secret);
   }
 
@@ -171,15 +176,9 @@ export class ManagedSecretService {
    * value never changes); a deleted secret is refused before this, by its metadata lookup.
    */
   async resolveValue(secret: ManagedSecret): Promise<{ secret: ManagedSecret; value: Record<string, string> }> {
-    const key = `${secret.id}\u0000${secret.currentVersion}`;
-    let value = this.#values.get(key);
-    if (!value) {
-      value = this.#vault.get(this.#identity(secret), secret.currentVersion).then((bytes) => JSON.parse(Buffer.from(bytes).toString('utf8')) as Record<string, string>);
-      value.catch(() => this.#values.delete(key));
-      if (this.#values.size >= VALUE_CACHE_SIZE) this.#values.delete(this.#values.keys().next().value!);
-      this.#values.set(key, value);
-    }
-    return { secret, value: await value };
+    const value = await this.#values.get(secret.id, secret.currentVersion, async () =>
+      JSON.parse(Buffer.from(await this.#vault.get(this.#identity(secret), secret.currentVersion)).toString('utf8')) as Record<string, string>);
+    return { secret, value };
   }
 }
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ASSERTION_TYPE, clientAssertion, registerAgent } from '../helpers/agents.ts';
 import { auditEvents } from '../helpers/audit.ts';
 import type { StubEcho } from '../helpers/upstream/api-stub.ts';
-import { SECRET_PROVIDER, startSdkFixture, type SdkFixture } from '../sdk/sdk-fixture.ts';
+import { SECRET_PROVIDER, startSdkFixture, STUB_SECRETS, type SdkFixture } from '../sdk/sdk-fixture.ts';
 
 let fx: SdkFixture;
 let stubHost: string;
@@ -80,6 +80,35 @@ describe('forwarding', () => {
     expect(head.headers['content-length']).toBe('1000');
     const after = await proxied(fx.secrets.bearer, '/api/me');
     expect(after.status).toBe(200);
+  });
+
+  it('an api_key query secret replaces a same-named parameter the caller sent, keeping the rest', async () => {
+    const res = await proxied(fx.secrets.apiKeyQuery, '/api/me?api_key=forged&x=1');
+    expect(res.status).toBe(200);
+    expect((res.body as StubEcho).query).toEqual({ api_key: STUB_SECRETS.apiKeyQuery.key, x: '1' });
+    expect((res.body as StubEcho).credential).toMatchObject({ kind: 'api_key_query', valid: true });
+  });
+
+  it('refuses a body too large to sign with SigV4 (413) before reading it', async () => {
+    const res = await proxied(fx.secrets.sigv4, '/api/upload', 'PUT').set('Content-Type', 'application/octet-stream').send(Buffer.alloc(10 * 1024 * 1024 + 1));
+    expect(res.status).toBe(413);
+    expect(res.headers['alter-error']).toBe('invalid_request');
+    expect(fx.stub.requests()).toHaveLength(0);
+  });
+
+  it('returns the upstream 401 as is when the refused request\'s body streamed (cannot be replayed after a refresh)', async () => {
+    const first = await proxied(fx.connectionId, '/api/me');
+    expect(first.status).toBe(200);
+    expect((await fetch(`${fx.stub.url}/_stub/revoke-tokens`, { method: 'POST' })).status).toBe(200);
+    fx.stub.reset();
+    const big = await proxied(fx.connectionId, '/api/upload', 'POST').set('Content-Type', 'application/octet-stream').send(Buffer.alloc(64 * 1024 + 1, 1));
+    expect(big.status).toBe(401);
+    expect(big.headers['alter-error']).toBeUndefined();
+    expect(fx.stub.requests()).toHaveLength(1);
+    // a small (replayable) request refreshes and goes through
+    const small = await proxied(fx.connectionId, '/api/upload', 'POST').send('{}');
+    expect(small.status).toBe(200);
+    expect((small.body as StubEcho).credential).toMatchObject({ kind: 'oauth', valid: true });
   });
 
   it('never follows a redirect: the 3xx goes back as it is', async () => {
