@@ -38,6 +38,8 @@
  *   BENCH_CONNECTIONS  concurrent connections (default 100)
  *   BENCH_RATE         upper bound of the fixed rate, req/s over all connections (default 1000)
  *   BENCH_FIXED_GENERATOR  `paced` (default) or `autocannon` (autocannon's overallRate, bursty)
+ *   BENCH_MODES        `saturation,fixed` (default), or one of them; fixed alone runs at BENCH_RATE
+ *   BENCH_CHILD_LOG_LINES  lines of each child's output shown (default 40)
  *   BENCH_CHILD_NODE_ARGS  extra node flags for the Alter child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
  *   ALTER_TEST_PG_URL, ALTER_TEST_REDIS_URL  servers for the production profile (as in the tests)
  */
@@ -64,7 +66,7 @@ const TIMEOUT_SECONDS = 10;
 /** The fixed rate is at most this fraction of the slower proxy target's saturation throughput. */
 const FIXED_RATE_FRACTION = 0.5;
 /** Lines of a child's stderr forwarded before the rest is dropped (a failing run can log per request). */
-const CHILD_LOG_LINES = 40;
+const CHILD_LOG_LINES = intEnv('BENCH_CHILD_LOG_LINES', 40, 0, 1_000_000);
 
 /** The policy Alter runs under: class `assistant` may do anything on provider `benchapi`. */
 const BENCH_POLICY = `version: 1
@@ -128,8 +130,15 @@ function settings() {
     connections: intEnv('BENCH_CONNECTIONS', 100, 1, 1000),
     rateCap: intEnv('BENCH_RATE', 1000, 1, 100_000),
     generator: generator as 'paced' | 'autocannon',
+    modes: modes(),
     childNodeArgs: (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
   };
+}
+
+function modes(): Set<'saturation' | 'fixed'> {
+  const list = (process.env.BENCH_MODES || 'saturation,fixed').split(',').map((m) => m.trim());
+  for (const m of list) if (m !== 'saturation' && m !== 'fixed') throw new Error(`BENCH_MODES lists saturation and/or fixed, got "${m}"`);
+  return new Set(list as Array<'saturation' | 'fixed'>);
 }
 
 type Settings = ReturnType<typeof settings>;
@@ -671,11 +680,15 @@ async function main(cfg: Settings): Promise<number> {
   }
 
   const saturation: Measurement[] = [];
-  for (const target of all) saturation.push(await measure(target, 'saturation', cfg, 0));
-  const rate = fixedRate(saturation, cfg.rateCap);
-  log(`fixed rate: ${rate} req/s (min of BENCH_RATE ${cfg.rateCap} and ${FIXED_RATE_FRACTION} × the slower proxy's saturation throughput)`);
+  if (cfg.modes.has('saturation')) for (const target of all) saturation.push(await measure(target, 'saturation', cfg, 0));
   const fixed: Measurement[] = [];
-  for (const target of all) fixed.push(await measure(target, 'fixed', cfg, rate));
+  if (cfg.modes.has('fixed')) {
+    const rate = saturation.length > 0 ? fixedRate(saturation, cfg.rateCap) : cfg.rateCap;
+    log(saturation.length > 0
+      ? `fixed rate: ${rate} req/s (min of BENCH_RATE ${cfg.rateCap} and ${FIXED_RATE_FRACTION} × the slower proxy's saturation throughput)`
+      : `fixed rate: ${rate} req/s (BENCH_RATE; no saturation run to bound it)`);
+    for (const target of all) fixed.push(await measure(target, 'fixed', cfg, rate));
+  }
 
   const measurements = [...saturation, ...fixed];
   printJson(measurements, cfg);

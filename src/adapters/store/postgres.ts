@@ -3,6 +3,7 @@ import type { PoolClient, QueryResult } from 'pg';
 import type { SqlDatabase, SqlExecutor } from '../../ports/sql.ts';
 import { ServiceUnavailable } from '../../shared/errors.ts';
 import { INT8_OID, parseInt8 } from './parse-int8.ts';
+import { QueryDeadlines } from './query-deadlines.ts';
 import { isConnectionError } from './sql/database-error.ts';
 
 /** A database that cannot be reached becomes a 503 naming the store (fail closed), not a 500. */
@@ -16,6 +17,21 @@ function unavailable(error: unknown): unknown {
 export interface PostgresOptions {
   /** Maximum pooled connections (pg default: 10). */
   max?: number;
+  /** Longest wait for one statement's answer before it fails with 503 (default 15 s). */
+  queryTimeoutMs?: number;
+}
+
+const QUERY_TIMEOUT_MS = 15_000;
+
+/** A statement that did not answer within the query timeout (its connection cannot be trusted). */
+class StatementTimeout extends ServiceUnavailable {
+  constructor() {
+    super('ERR_STORE_UNAVAILABLE', 'the database did not answer in time; retry later');
+  }
+}
+
+function timedOut(): StatementTimeout {
+  return new StatementTimeout();
 }
 
 function noop(): void {}
@@ -24,10 +40,10 @@ function noop(): void {}
  * Runs one statement. Without parameters `pg` uses the simple query protocol, which accepts
  * several `;`-separated statements (migrations); the rows of the last one are returned.
  */
-async function run<T>(target: pg.Pool | PoolClient, text: string, params?: readonly unknown[]): Promise<T[]> {
+async function run<T>(deadlines: QueryDeadlines, target: pg.Pool | PoolClient, text: string, params?: readonly unknown[]): Promise<T[]> {
   let result: QueryResult | QueryResult[];
   try {
-    result = params === undefined || params.length === 0 ? await target.query(text) : await target.query(text, [...params]);
+    result = await deadlines.bound(params === undefined || params.length === 0 ? target.query(text) : target.query(text, [...params]), timedOut);
   } catch (error) {
     throw unavailable(error);
   }
@@ -49,42 +65,62 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     types,
     // bounded waits: a database that does not answer fails requests instead of hanging them
     connectionTimeoutMillis: 5000,
-    query_timeout: 15_000,
+    // statement waits are bounded by `deadlines` below, not pg's per-query timer (query-deadlines.ts)
     ...(options.max === undefined ? {} : { max: options.max }),
   });
   pool.on('error', noop);
+  const deadlines = new QueryDeadlines(options.queryTimeoutMs ?? QUERY_TIMEOUT_MS);
   let closed: Promise<void> | undefined;
+
+  /**
+   * Runs `work` (a transaction) on a checked-out connection. One that failed, or is still busy
+   * with a statement abandoned at its deadline, is closed instead of going back to the pool, so
+   * the next caller never queues behind it. (A single statement abandoned by `query` finishes on
+   * its pooled connection first, as with pg's own query_timeout.)
+   */
+  async function withClient<T>(work: (client: PoolClient, discard: () => void) => Promise<T>): Promise<T> {
+    const client = await pool.connect().catch((error: unknown) => {
+      throw unavailable(error);
+    });
+    let broken = false;
+    // A checked-out client has no pool listener: keep its errors from crashing the process.
+    const onError = (): void => {
+      broken = true;
+    };
+    client.on('error', onError);
+    try {
+      return await work(client, onError);
+    } catch (error) {
+      if (error instanceof StatementTimeout) broken = true;
+      throw error;
+    } finally {
+      client.off('error', onError);
+      client.release(broken);
+    }
+  }
 
   const database: SqlDatabase = {
     kind: 'postgres',
-    query: <T>(text: string, params?: readonly unknown[]) => run<T>(pool, text, params),
-    async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-      const client = await pool.connect().catch((error: unknown) => {
-        throw unavailable(error);
-      });
-      // A checked-out client has no pool listener: keep its errors from crashing the process.
-      client.on('error', noop);
-      let broken = false;
-      try {
-        await client.query('BEGIN');
-        const tx: SqlExecutor = { query: <R>(text: string, params?: readonly unknown[]) => run<R>(client, text, params) };
-        const result = await fn(tx);
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
+    // pool.query, not withClient: checking a client out per statement with promises makes far more
+    // of each query's objects outlive young-generation collections (measured: 4× the GC pauses)
+    query: <T>(text: string, params?: readonly unknown[]) => run<T>(deadlines, pool, text, params),
+    transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+      return withClient(async (client, discard) => {
+        await run(deadlines, client, 'BEGIN');
         try {
-          await client.query('ROLLBACK');
-        } catch {
-          broken = true;
+          const result = await fn({ query: <R>(text: string, params?: readonly unknown[]) => run<R>(deadlines, client, text, params) });
+          await run(deadlines, client, 'COMMIT');
+          return result;
+        } catch (error) {
+          // a connection busy with an abandoned statement is closed by withClient, which ends its
+          // transaction (rolled back, unless the abandoned statement was a COMMIT that went through)
+          if (!(error instanceof StatementTimeout)) await run(deadlines, client, 'ROLLBACK').catch(discard);
+          throw error;
         }
-        throw error;
-      } finally {
-        client.off('error', noop);
-        client.release(broken);
-      }
+      });
     },
     async ping(): Promise<void> {
-      await pool.query('SELECT 1');
+      await database.query('SELECT 1');
     },
     close(): Promise<void> {
       closed ??= pool.end();
