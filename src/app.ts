@@ -168,7 +168,10 @@ export async function createApp(config: AlterConfig, options: { log?: Logger } =
       kek, keks: store.vaultKeks, records: store.vaultRecords, vault, audit, orgId: tenant.orgId, log, intervalMs: config.vault.kekRotationMs,
     });
     await kekRotation.start(queue, config.vault.rewrapIntervalMs);
-    const revocations = new RevocationService({ store: store.revocations, maxTokenLifetimeSeconds: retentionSeconds });
+    // every node holds the revocation predicates in memory, kept current over the bus
+    const revocations = new RevocationService({ store: store.revocations, maxTokenLifetimeSeconds: retentionSeconds, bus, log });
+    await revocations.start();
+    closers.unshift(() => revocations.stop());
     const agentCache = new AgentCache({ store: store.agents, bus, maxAgeMs: DEFAULTS.agentCacheMaxAgeMs });
     await agentCache.start();
     closers.unshift(() => agentCache.stop());

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentCache } from '../agents/agent-cache.ts';
 import type { AppKeyService } from '../connections/app-keys.ts';
@@ -60,7 +60,8 @@ export interface ProxyCall {
 export interface ProxyResult {
   status: number;
   headers: Record<string, HeaderValue | undefined>;
-  body: Readable;
+  /** The upstream body: read already when it is small and its length known, else streamed. */
+  body: Readable | Buffer;
 }
 
 export interface ProxyDeps {
@@ -112,6 +113,40 @@ export function backoffMs(attempt: number, baseMs: number): number {
   return Math.random() * baseMs * 2 ** attempt;
 }
 
+/** Statuses and methods whose response never has a body (RFC 9110 §6.4.1). */
+const NO_BODY_STATUSES = new Set([204, 304]);
+
+/**
+ * The length of an upstream body small enough to be read at once (`Content-Length` at most
+ * `limit`), or undefined: no length, too big, or no body by definition.
+ */
+function smallBodyLength(method: string, response: { status: number; headers: Record<string, HeaderValue | undefined> }, limit: number): number | undefined {
+  if (method === 'HEAD' || NO_BODY_STATUSES.has(response.status) || response.status < 200) return undefined;
+  const header = response.headers['content-length'];
+  if (typeof header !== 'string' || !/^\d{1,9}$/.test(header)) return undefined;
+  const length = Number(header);
+  return length <= limit ? length : undefined;
+}
+
+/** Collects a stream's chunks (a small body whose length is known, so no limit is checked). */
+function collect(stream: Readable): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    stream.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+    });
+    stream.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
+    stream.once('error', reject);
+  });
+}
+
+/** A body that fails at once: the answer ends early, like a streamed body cut mid-way. */
+function failedBody(err: unknown): Readable {
+  return new PassThrough().destroy(err instanceof Error ? err : new Error(String(err)));
+}
+
 /** Reads a whole body, refusing more than `limit` bytes. */
 async function readBody(stream: Readable, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -143,11 +178,16 @@ export class ProxyService {
     const facts: Facts = {};
     try {
       const result = await this.#forward(call, facts);
+      const stream = result.body as Readable;
+      // a small body is read while the audit event commits, and answered in one write
+      const small = smallBodyLength(call.method, result, this.#deps.settings.replayableBodyBytes) !== undefined ? collect(stream) : undefined;
+      small?.catch(() => {});
       await this.#audit('proxy.request', call, facts, { status: result.status }).catch((err: unknown) => {
-        result.body.destroy();
+        stream.destroy();
         throw err;
       });
-      return result;
+      if (!small) return result;
+      return { ...result, body: await small.catch(failedBody) };
     } catch (err) {
       if (err instanceof AlterError && facts.caller && err.status !== 503) {
         // refused or failed: audited (an unauthenticated caller has no org to audit into)

@@ -15,6 +15,8 @@ export function createLocalBus(): Bus {
         emitter.off(channel, handler);
       };
     },
+    subscribed: () => true,
+    onResubscribed: () => () => {},
     async ping() {},
     async close() {
       emitter.removeAllListeners();

@@ -49,7 +49,7 @@ export function proxyRoute(deps: { proxy: ProxyService }) {
       });
       // koa destroys the stream when the response ends (and never reads it for HEAD): undici then
       // reports an abort, which must not go unhandled; an upstream failing mid-body just ends the response
-      result.body.on('error', () => {});
+      if (!Buffer.isBuffer(result.body)) result.body.on('error', () => {});
       ctx.status = result.status;
       ctx.body = result.body; // before the headers: koa drops Content-Length when a stream is assigned
       const headers = returnedResponseHeaders(result.headers);
