@@ -3,9 +3,18 @@
  * `$1` placeholders) runs on PostgreSQL (`pg`) and on PGlite, so every repository is written
  * once against this port.
  */
+export interface QueryOptions {
+  /**
+   * Keep the statement prepared on each connection (PostgreSQL: a named statement, parsed and
+   * planned once per connection instead of on every call). For hot statements only: every
+   * distinct text costs server memory on every pooled connection. Ignored where it does not apply.
+   */
+  prepare?: boolean;
+}
+
 export interface SqlExecutor {
   /** Runs one statement and returns its rows. */
-  query<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<T[]>;
+  query<T = Record<string, unknown>>(text: string, params?: readonly unknown[], options?: QueryOptions): Promise<T[]>;
 }
 
 export interface SqlDatabase extends SqlExecutor {

@@ -99,6 +99,24 @@ describe.each(engines)('SqlDatabase adapter: $name', (engine) => {
     expect(await db.query('SELECT id, note FROM t ORDER BY id')).toEqual([{ id: 1, note: 'kept' }]);
   });
 
+  it('runs prepared statements like plain ones, inside transactions too', async () => {
+    const text = 'SELECT $1::int + 1 AS n, $2::text AS note';
+    for (let i = 0; i < 4; i++) {
+      await expect(db.query(text, [i, `p${i}`], { prepare: true })).resolves.toEqual([{ n: i + 1, note: `p${i}` }]);
+    }
+    await expect(db.transaction((tx) => tx.query(text, [41, 'tx'], { prepare: true }))).resolves.toEqual([{ n: 42, note: 'tx' }]);
+    if (engine.name === 'postgres') {
+      // a named statement on the connections that ran it (one per text, whatever the parameters)
+      const names = await db.transaction((tx) => tx.query<{ name: string }>('SELECT name FROM pg_prepared_statements WHERE statement = $1', [text]));
+      expect(names.every((r) => /^alter_[0-9a-f]{32}$/.test(r.name))).toBe(true);
+      const all = new Set<string>();
+      for (let i = 0; i < 6; i++) for (const r of await db.query<{ name: string }>('SELECT name FROM pg_prepared_statements WHERE statement = $1', [text])) all.add(r.name);
+      expect(all.size).toBe(1);
+    }
+    await expect(db.query('SELECT $1::int AS n', ['x'], { prepare: true })).rejects.toMatchObject({ code: '22P02' });
+    await expect(db.query(text, [1, 'after'], { prepare: true })).resolves.toEqual([{ n: 2, note: 'after' }]);
+  });
+
   it('reports SQLSTATE and constraint on errors', async () => {
     await expect(db.query('INSERT INTO t (id) VALUES ($1)', [1])).rejects.toMatchObject({ code: '23505', constraint: 't_pkey' });
     await expect(db.query('SELECT * FROM no_such_table')).rejects.toMatchObject({ code: '42P01' });

@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { PoolClient, QueryResult } from 'pg';
-import type { SqlDatabase, SqlExecutor } from '../../ports/sql.ts';
+import type { QueryOptions, SqlDatabase, SqlExecutor } from '../../ports/sql.ts';
 import { ServiceUnavailable } from '../../shared/errors.ts';
 import { INT8_OID, parseInt8 } from './parse-int8.ts';
 import { QueryDeadlines } from './query-deadlines.ts';
@@ -36,14 +37,31 @@ function timedOut(): StatementTimeout {
 
 function noop(): void {}
 
+const statementNames = new Map<string, string>();
+
+/** A prepared statement's name: derived from its text, so one text is one statement everywhere. */
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `alter_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
 /**
  * Runs one statement. Without parameters `pg` uses the simple query protocol, which accepts
  * several `;`-separated statements (migrations); the rows of the last one are returned.
  */
-async function run<T>(deadlines: QueryDeadlines, target: pg.Pool | PoolClient, text: string, params?: readonly unknown[]): Promise<T[]> {
+async function run<T>(deadlines: QueryDeadlines, target: pg.Pool | PoolClient, text: string, params?: readonly unknown[], options?: QueryOptions): Promise<T[]> {
   let result: QueryResult | QueryResult[];
   try {
-    result = await deadlines.bound(params === undefined || params.length === 0 ? target.query(text) : target.query(text, [...params]), timedOut);
+    result = await deadlines.bound(
+      params === undefined || params.length === 0 ? target.query(text)
+        : options?.prepare ? target.query({ name: statementName(text), text, values: [...params] })
+        : target.query(text, [...params]),
+      timedOut,
+    );
   } catch (error) {
     throw unavailable(error);
   }
@@ -103,12 +121,12 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     kind: 'postgres',
     // pool.query, not withClient: checking a client out per statement with promises makes far more
     // of each query's objects outlive young-generation collections (measured: 4× the GC pauses)
-    query: <T>(text: string, params?: readonly unknown[]) => run<T>(deadlines, pool, text, params),
+    query: <T>(text: string, params?: readonly unknown[], options?: QueryOptions) => run<T>(deadlines, pool, text, params, options),
     transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
       return withClient(async (client, discard) => {
         await run(deadlines, client, 'BEGIN');
         try {
-          const result = await fn({ query: <R>(text: string, params?: readonly unknown[]) => run<R>(deadlines, client, text, params) });
+          const result = await fn({ query: <R>(text: string, params?: readonly unknown[], options?: QueryOptions) => run<R>(deadlines, client, text, params, options) });
           await run(deadlines, client, 'COMMIT');
           return result;
         } catch (error) {

@@ -72,6 +72,24 @@ function entryParams(entries: readonly AuditEntry[]): unknown[] {
   return params;
 }
 
+/** Batches of up to this many entries take the fast path as a prepared statement. */
+const PREPARED_BATCH_MAX = 8;
+const fastPathTexts: string[] = [];
+
+/** The fast path's statement for `rows` entries: moves the head if it is still the known one, then inserts. */
+function fastPathSql(rows: number): string {
+  const cached = fastPathTexts[rows];
+  if (cached !== undefined) return cached;
+  const text = `WITH moved AS (
+         UPDATE audit_heads SET seq = $2, entry_hash = $3 WHERE org_id = $1 AND seq = $4 AND entry_hash = $5 RETURNING 1
+       ), appended AS (
+         INSERT INTO audit_log (${COLUMNS}) SELECT * FROM (VALUES ${typedPlaceholders(rows, 5)}) AS v WHERE EXISTS (SELECT 1 FROM moved) RETURNING 1
+       )
+       SELECT count(*) AS n FROM appended`;
+  if (rows <= PREPARED_BATCH_MAX) fastPathTexts[rows] = text;
+  return text;
+}
+
 /**
  * The append-only, per-org hash chain. Appends lock the org's head row (`SELECT … FOR UPDATE`)
  * for the whole transaction, so two writers on two nodes can never interleave: the next one
@@ -91,13 +109,11 @@ export function createAuditLogRepository(db: SqlDatabase): AuditLogStore {
   async function appendIfHeadIs(head: AuditHead, entries: AuditEntry[]): Promise<boolean> {
     const last = entries.at(-1)!;
     const rows = await db.query<{ n: string | number }>(
-      `WITH moved AS (
-         UPDATE audit_heads SET seq = $2, entry_hash = $3 WHERE org_id = $1 AND seq = $4 AND entry_hash = $5 RETURNING 1
-       ), appended AS (
-         INSERT INTO audit_log (${COLUMNS}) SELECT * FROM (VALUES ${typedPlaceholders(entries.length, 5)}) AS v WHERE EXISTS (SELECT 1 FROM moved) RETURNING 1
-       )
-       SELECT count(*) AS n FROM appended`,
+      fastPathSql(entries.length),
       [head.orgId, last.seq, last.entryHash, head.seq, head.entryHash, ...entryParams(entries)],
+      // the usual small batches run as prepared statements: planning this statement costs
+      // PostgreSQL more than running it (measured: ~0.3 ms of each proxied call's latency)
+      { prepare: entries.length <= PREPARED_BATCH_MAX },
     );
     return Number(rows[0]?.n ?? 0) === entries.length;
   }
