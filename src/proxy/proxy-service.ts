@@ -90,7 +90,12 @@ interface Facts {
   upstreamMs?: number;
   attempts?: number;
   refreshed?: boolean;
+  /** The request went out to the provider (at least once). */
+  forwarded?: boolean;
 }
+
+/** The status recorded for a call whose caller hung up before the answer (nginx's 499). */
+const CLIENT_CLOSED_REQUEST = 499;
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 const RETRY_STATUSES = new Set([429, 502, 503, 504]);
@@ -191,8 +196,16 @@ export class ProxyService {
     } catch (err) {
       if (err instanceof AlterError && facts.caller && err.status !== 503) {
         // refused or failed: audited (an unauthenticated caller has no org to audit into)
-        const type = err instanceof UpstreamUnreachable || err instanceof UpstreamTimeout ? 'proxy.request' : 'proxy.denied';
-        await this.#audit(type, call, facts, { status: err.status, error: err.error, reason: err.message });
+        const failed = err instanceof UpstreamUnreachable || err instanceof UpstreamTimeout;
+        await this.#audit(failed ? 'proxy.request' : 'proxy.denied', call, facts, { status: err.status, error: err.error, reason: err.message, refused: !failed });
+      } else if (facts.caller && call.signal?.aborted) {
+        // the caller hung up before the answer: the request may have reached the provider, so it
+        // is recorded all the same (status 499, as nginx logs a request its client closed)
+        await this.#audit('proxy.request', call, facts, {
+          status: CLIENT_CLOSED_REQUEST,
+          error: 'client_closed_request',
+          reason: facts.forwarded ? 'the caller closed the connection before the provider answered' : 'the caller closed the connection before the request was forwarded',
+        }).catch(() => {}); // nobody is left to tell
       }
       throw err;
     }
@@ -282,6 +295,7 @@ export class ProxyService {
     for (;;) {
       const outgoing = await injectCredential(credential.credential, base);
       let response: UpstreamResponse;
+      facts.forwarded ||= !call.signal?.aborted;
       try {
         response = await http.send({
           origin: outgoing.origin, path: `${outgoing.path}${outgoing.search}`, method, headers: outgoing.headers,
@@ -325,7 +339,7 @@ export class ProxyService {
   }
 
   /** One audit event per call (docs/proxy.md, Audit): never the query, a body or a credential. */
-  #audit(type: string, call: ProxyCall, facts: Facts, result: { status: number; error?: string; reason?: string }): Promise<void> {
+  #audit(type: string, call: ProxyCall, facts: Facts, result: { status: number; error?: string; reason?: string; refused?: boolean }): Promise<void> {
     const { caller, grant, target, decision } = facts;
     const endUser = grant?.endUserId ?? (caller?.token?.sub && caller.token.sub !== caller.agent.id ? caller.token.sub : undefined);
     const [host, ...rest] = call.target.split('/');
@@ -343,7 +357,7 @@ export class ProxyService {
         ...(grant ? { [grant.kind === 'connection' ? 'connection_id' : 'secret_id']: grant.id, provider: grant.provider } : { grant_id: call.grantId }),
         run: caller!.run,
         request: { method: call.method.toUpperCase(), host: target?.host ?? host, path: target?.path ?? `/${rest.join('/')}` },
-        decision: result.error && result.status < 500 ? 'deny' : (decision?.effect ?? 'allow'),
+        decision: result.refused ? 'deny' : (decision?.effect ?? 'allow'),
         ...(decision ? { policy: { revision: decision.revision, rule: decision.ruleId } } : {}),
         ...(facts.granted ? { scopes: { used: facts.granted } } : {}),
         result: {

@@ -1,7 +1,7 @@
 // The proxy's wire contract with plain HTTP (docs/proxy.md): what is forwarded and stripped,
 // Alter's errors versus the upstream's, retries, timeouts, redirects, and immediate refusal of
 // revoked tokens and disabled agents.
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -156,6 +156,35 @@ describe('forwarding', () => {
     expect(res.headers['alter-error']).toBe('upstream_timeout');
     const event = (await auditEvents(fx.srv, 'proxy.request')).at(-1)!;
     expect(event.result).toMatchObject({ status: 504, error: 'upstream_timeout' });
+  });
+});
+
+describe('a caller that hangs up', () => {
+  it('is still audited: the request reached the provider, status 499 client_closed_request', async () => {
+    const port = (silent.address() as AddressInfo).port;
+    const id = await secretAt('silent-hangup', `http://127.0.0.1:${port}`);
+    const arrived = new Promise<void>((resolve) => silent.once('request', () => resolve()));
+    const before = (await auditEvents(fx.srv, 'proxy.request')).length;
+    const url = new URL(`/v1/proxy/${id}/127.0.0.1:${port}/hook?token=secret-value`, fx.srv.url);
+    const req = httpRequest(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${fx.apiKey}`, 'alter-actor-type': 'ai_agent', 'alter-actor-id': fx.assistant.name, 'alter-run-id': 'run-hangup', 'content-type': 'application/json' },
+    });
+    req.on('error', () => {});
+    req.end('{"a":1}');
+    await arrived; // the provider has the request
+    req.destroy();
+    await expect.poll(async () => (await auditEvents(fx.srv, 'proxy.request')).length, { timeout: 5000, interval: 50 }).toBe(before + 1);
+    const event = (await auditEvents(fx.srv, 'proxy.request')).at(-1)!;
+    expect(event).toMatchObject({
+      agent: fx.assistant.clientId,
+      secret_id: id,
+      run: { run_id: 'run-hangup' },
+      request: { method: 'POST', host: `127.0.0.1:${port}`, path: '/hook' },
+      decision: 'allow',
+      result: { status: 499, error: 'client_closed_request', reason: 'the caller closed the connection before the provider answered' },
+    });
+    expect(JSON.stringify(event)).not.toContain('secret-value');
   });
 });
 
