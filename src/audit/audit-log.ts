@@ -62,6 +62,7 @@ export class AuditLog implements AuditSink {
   async #flush(orgId: string): Promise<void> {
     this.#flushing.add(orgId);
     try {
+      await undefined; // events recorded in the same turn as this one join its batch
       for (;;) {
         const queue = this.#queues.get(orgId);
         if (!queue || queue.length === 0) break;

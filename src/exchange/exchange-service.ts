@@ -1,7 +1,7 @@
 import type { AgentCache } from '../agents/agent-cache.ts';
 import type { AccessTokenSigner } from '../keys/access-token-signer.ts';
 import type { IdentifierHmac } from '../audit/identifier-hmac.ts';
-import type { AuditSink } from '../ports/audit.ts';
+import type { AuditEventInput, AuditSink } from '../ports/audit.ts';
 import type { Agent, DelegationCounterStore } from '../ports/store.ts';
 import type { CompiledPolicy, PolicyDecision, PolicyRequest } from '../policy/types.ts';
 import { AccessDenied, InvalidGrant, InvalidRequest, InvalidScope, InvalidTarget } from '../shared/errors.ts';
@@ -55,6 +55,21 @@ interface Exchange {
   act?: ActClaim;
   delegation?: PolicyRequest['delegation'];
   decision?: PolicyDecision;
+  /** A downgrade's audit event, recorded with the token's (one append, not two) or with the failure. */
+  decisionEvent?: AuditEventInput;
+}
+
+/** Refusals this service has audited already (the token endpoint must not record them again). */
+const auditedRefusals = new WeakSet<object>();
+
+/** True if the exchange recorded this refusal itself (a policy or delegation denial). */
+export function refusalAudited(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && auditedRefusals.has(err);
+}
+
+function audited<E extends Error>(err: E): E {
+  auditedRefusals.add(err);
+  return err;
 }
 
 type Step = (deps: ExchangeDeps, x: Exchange) => Promise<void> | void;
@@ -101,7 +116,7 @@ async function delegationRefused(deps: ExchangeDeps, x: Exchange, rule: string, 
       result: { status: 400, error: 'access_denied', latency_ms: latency(x) },
     },
   });
-  return new AccessDenied(`delegation refused by ${rule}: ${text}`);
+  return audited(new AccessDenied(`delegation refused by ${rule}: ${text}`));
 }
 
 /** The subject token or connection: verified, not revoked, of the actor's app. */
@@ -201,7 +216,7 @@ async function evaluatePolicy(deps: ExchangeDeps, x: Exchange): Promise<void> {
   if (decision.effect === 'allow') return;
   const denied = decision.effect === 'deny';
   const error = denied ? (decision.denial === 'no-scope-left' ? 'invalid_scope' : 'access_denied') : undefined;
-  await deps.audit.record({
+  const event: AuditEventInput = {
     orgId: x.actor.orgId,
     type: `policy.${decision.effect}`,
     data: {
@@ -211,11 +226,14 @@ async function evaluatePolicy(deps: ExchangeDeps, x: Exchange): Promise<void> {
       policy: { revision: decision.revision, rule: decision.ruleId, reason: decision.reason },
       ...(denied ? { result: { status: 400, error, latency_ms: latency(x) } } : {}),
     },
-  });
+  };
   if (denied) {
+    await deps.audit.record(event);
     const text = `policy ${decision.denial === 'no-allow' ? 'default deny' : `rule "${decision.ruleId}"`}: ${decision.reason}`;
-    throw error === 'invalid_scope' ? new InvalidScope(text) : new AccessDenied(text);
+    throw audited(error === 'invalid_scope' ? new InvalidScope(text) : new AccessDenied(text));
   }
+  // a downgrade goes on: its event is recorded with the token's (or with the failure)
+  x.decisionEvent = event;
 }
 
 /** Fan-out: one parent token spawns at most `max_children` delegated tokens. Counted last. */
@@ -248,6 +266,17 @@ export class TokenExchangeService {
 
   async exchange(actor: Agent, raw: RawExchangeParams, context: ExchangeContext = { startedAt: performance.now() }): Promise<ExchangeResponse> {
     const x: Exchange = { actor, context, params: parseExchangeParams(raw), policy: this.#deps.policy.current(), now: new Date() };
+    try {
+      return await this.#exchange(x);
+    } catch (err) {
+      // the exchange failed after a downgrade decision: the decision is on record all the same
+      if (x.decisionEvent) await this.#deps.audit.record(x.decisionEvent).catch(() => {});
+      throw err;
+    }
+  }
+
+  async #exchange(x: Exchange): Promise<ExchangeResponse> {
+    const actor = x.actor;
     for (const step of STEPS) await step(this.#deps, x);
 
     const subject = x.subject!;
@@ -272,8 +301,8 @@ export class TokenExchangeService {
       ttl,
       subject.exp,
     );
-    // fail closed: no token leaves without its audit record
-    await this.#deps.audit.record({
+    // fail closed: no token leaves without its audit record (nor without its downgrade's)
+    await this.#recordWithDecision(x, {
       orgId: actor.orgId,
       type: 'token.issued',
       data: {
@@ -293,6 +322,13 @@ export class TokenExchangeService {
       expires_in: signed.exp - signed.iat,
       ...scopeIfChanged(x.params.scopes, decision.scopes),
     };
+  }
+
+  /** Records the token's event, after the downgrade's if there was one: both in one append. */
+  async #recordWithDecision(x: Exchange, event: AuditEventInput): Promise<void> {
+    const decision = x.decisionEvent;
+    x.decisionEvent = undefined;
+    await Promise.all([decision && this.#deps.audit.record(decision), this.#deps.audit.record(event)]);
   }
 
   /**
@@ -315,13 +351,13 @@ export class TokenExchangeService {
           result: { status: 400, error: 'access_denied', latency_ms: latency(x) },
         },
       });
-      throw new AccessDenied(`the policy does not let ${x.provider} tokens out (set providers.${x.provider}.upstream_tokens: true to allow broker mode); request an Alter access token for the proxy instead`);
+      throw audited(new AccessDenied(`the policy does not let ${x.provider} tokens out (set providers.${x.provider}.upstream_tokens: true to allow broker mode); request an Alter access token for the proxy instead`));
     }
     if (!this.#deps.broker) throw new InvalidRequest('broker mode is not available on this server');
     const issued = await this.#deps.broker.issue({
       orgId: x.actor.orgId, appId: x.actor.appId, connectionId: subject.connectionId, provider: x.provider!, permissions: decision.scopes, ttlSeconds: ttl,
     });
-    await this.#deps.audit.record({
+    await this.#recordWithDecision(x, {
       orgId: x.actor.orgId,
       type: 'token.issued',
       data: {

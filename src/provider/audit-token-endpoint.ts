@@ -18,7 +18,7 @@ interface ClientFacts {
  * Audits the token endpoint (docs/audit.md): every `client_credentials` token before it leaves
  * (`token.issued`; if the audit log cannot record it, the token is withheld and the client gets
  * 503 — fail closed) and every refused token request (`token.refused`). Token exchange records
- * its own `token.issued` with the policy decision.
+ * its own `token.issued` with the policy decision, and its own policy refusals (`policy.deny`).
  */
 export function auditTokenEndpoint(provider: Provider, deps: { audit: AuditSink; hmac: IdentifierHmac; defaultOrgId: string }): void {
   provider.use(async function auditTokenRequests(ctx: KoaContextWithOIDC, next: () => Promise<void>) {
@@ -62,7 +62,7 @@ export function auditTokenEndpoint(provider: Provider, deps: { audit: AuditSink;
       }
       return;
     }
-    if (ctx.status >= 400 && ctx.status < 500 && body?.error) {
+    if (ctx.status >= 400 && ctx.status < 500 && body?.error && !ctx.state.refusalAudited) {
       await deps.audit.record({
         orgId,
         type: 'token.refused',

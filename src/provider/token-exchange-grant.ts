@@ -2,7 +2,7 @@ import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type Provider from 'oidc-provider';
 import type { AgentCache } from '../agents/agent-cache.ts';
 import { EXCHANGE_PARAMETERS, type RawExchangeParams } from '../exchange/exchange-request.ts';
-import type { TokenExchangeService } from '../exchange/exchange-service.ts';
+import { refusalAudited, type TokenExchangeService } from '../exchange/exchange-service.ts';
 import { TOKEN_EXCHANGE_GRANT } from '../exchange/token-types.ts';
 import { AlterError, ServiceUnavailable } from '../shared/errors.ts';
 
@@ -28,6 +28,8 @@ export function registerTokenExchangeGrant(provider: Provider, deps: { exchange:
     try {
       ctx.body = await deps.exchange.exchange(actor, ctx.oidc.params as RawExchangeParams, { startedAt, ...(requestId ? { requestId } : {}) });
     } catch (err) {
+      // a refusal the exchange recorded itself (policy.deny) is not recorded again as token.refused
+      if (refusalAudited(err)) ctx.state.refusalAudited = true;
       if (err instanceof AlterError && !(err instanceof ServiceUnavailable)) throw toOidcError(err);
       throw err;
     }

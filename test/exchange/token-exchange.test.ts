@@ -133,6 +133,8 @@ describe.each<Profile>(['embedded', 'production'])('token exchange (RFC 8693) wi
 
   test('a data-reader asking for write gets a read-only token, scope in the response, and a downgrade event', async () => {
     const con = await connection(srv, 'github', ['repo:read', 'repo:write']);
+    const appends: number[] = [];
+    srv.app.audit.log.onAppend((head) => appends.push(head.seq));
     const res = await exchange(parent, {
       subject_token: con,
       subject_token_type: TokenType.connection,
@@ -169,6 +171,9 @@ describe.each<Profile>(['embedded', 'production'])('token exchange (RFC 8693) wi
     });
     const issued = (await auditEvents(srv, 'token.issued')).find((e) => e.jti === srv.app.audit.hmac.of(String(claims.jti)));
     expect(issued).toMatchObject({ decision: 'downgrade', ttl: 3600 * 4, scopes: { requested: ['repo:write'], granted: ['repo:read'] }, result: { status: 200 } });
+    // the downgrade, then the token, next to each other in the chain and committed in one append
+    expect(issued!.seq).toBe((events.at(-1)!.seq as number) + 1);
+    expect(appends).toEqual([issued!.seq]);
     expect(JSON.stringify(issued)).not.toContain(res.access_token.split('.')[2]!);
   });
 
@@ -181,11 +186,18 @@ describe.each<Profile>(['embedded', 'production'])('token exchange (RFC 8693) wi
 
   test('a deny rule refuses with its rule id and is audited', async () => {
     const con = await connection(srv, 'stripe', ['charges:read']);
+    const [denialsBefore, refusalsBefore] = [(await auditEvents(srv, 'policy.deny')).length, (await auditEvents(srv, 'token.refused')).length];
     const err = await exchange(parent, { subject_token: con, subject_token_type: TokenType.connection, audience: 'stripe' }).catch((e: unknown) => e);
     expect(err).toMatchObject({ error: 'access_denied', status: 400 });
     expect((err as { error_description: string }).error_description).toMatch(/rule "no-payments"/);
     const events = await auditEvents(srv, 'policy.deny');
     expect(events.some((e) => (e.policy as { rule: string }).rule === 'no-payments' && e.agent === parent.agent.clientId)).toBe(true);
+    // one record of the refusal: policy.deny, not a token.refused as well
+    expect(events).toHaveLength(denialsBefore + 1);
+    expect(await auditEvents(srv, 'token.refused')).toHaveLength(refusalsBefore);
+    // a refusal the policy did not decide (a bad subject token) is still recorded as token.refused
+    await exchange(parent, { subject_token: 'con_nope', subject_token_type: TokenType.connection, audience: 'stripe' }).catch(() => {});
+    expect(await auditEvents(srv, 'token.refused')).toHaveLength(refusalsBefore + 1);
   });
 
   test('outside its time window a rule does not apply: default deny; inside it does', async () => {
@@ -330,6 +342,22 @@ describe.each<Profile>(['embedded', 'production'])('token exchange (RFC 8693) wi
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({ error: 'invalid_grant' });
     expect(res.body.error_description).toMatch(/not a valid access token .*expired/);
+  });
+
+  test('a downgrade that then fails is still on record, next to the refusal', async () => {
+    const con = await connection(srv, 'github', ['repo:read', 'repo:write']);
+    const count = async (type: string) => (await auditEvents(srv, type)).length;
+    const [downgrades, denials, refusals] = [await count('policy.downgrade'), await count('policy.deny'), await count('token.refused')];
+    const res = await rawExchange(srv, parent.agent, {
+      subject_token: con, subject_token_type: TokenType.connection, resource: 'https://api.github.com', scope: 'repo:write',
+      requested_token_type: TokenType.upstreamAccessToken,
+    });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ error: 'access_denied' });
+    expect((await auditEvents(srv, 'policy.deny')).at(-1)).toMatchObject({ policy: { rule: 'upstream_tokens' }, upstream: true });
+    expect(await count('policy.deny')).toBe(denials + 1);
+    expect(await count('policy.downgrade')).toBe(downgrades + 1);
+    expect(await count('token.refused')).toBe(refusals);
   });
 
   test('broker mode without a connection → invalid_request', async () => {
