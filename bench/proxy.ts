@@ -43,23 +43,19 @@
  *   BENCH_CHILD_NODE_ARGS  extra node flags for the Alter child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
  *   ALTER_TEST_PG_URL, ALTER_TEST_REDIS_URL  servers for the production profile (as in the tests)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync, randomBytes, randomUUID, sign, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer } from 'node:http';
 import { availableParallelism, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import autocannon, { type Options, type Result } from 'autocannon';
+import type { Options } from 'autocannon';
 import { Client as UndiciClient } from 'undici';
 import { CLIENT_ASSERTION_TYPE, TOKEN_EXCHANGE_GRANT, TokenType } from '../src/exchange/token-types.ts';
-import { createTestDatabase } from '../test/helpers/postgres.ts';
 import { onShutdown, requireEnv } from './child-runtime.ts';
-import { childEnv, deleteRedisKeys, freePorts, intEnv, log, REDIS_URL } from './harness.ts';
+import {
+  childEnv, Cleanup, clientAssertion, figuresOf, freePorts, intEnv, log, machineTicks, newAgentKey, processTicks, runAutocannon, runBenchmark, startAlterNode,
+  startChild, type AgentKey, type LoadFigures,
+} from './harness.ts';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
 const THIS_FILE = fileURLToPath(import.meta.url);
 /** Per-request timeout of the load generators (s). */
 const TIMEOUT_SECONDS = 10;
@@ -144,44 +140,12 @@ function modes(): Set<'saturation' | 'fixed'> {
 type Settings = ReturnType<typeof settings>;
 
 // ---------------------------------------------------------------------------------------------
-// Cleanup registry: everything created is undone in reverse order, once.
+// Clean-up of everything created (processes, database, Redis keys, directories)
 
-const cleanups: Array<{ label: string; run: () => Promise<void> }> = [];
-let cleaning: Promise<void> | undefined;
-/** The load running right now (stopped first on cleanup). */
-let running: { stop(): void } | undefined;
-
-function onCleanup(label: string, run: () => Promise<void>): void {
-  cleanups.unshift({ label, run });
-}
-
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    running?.stop();
-    for (const { label, run } of cleanups) {
-      try {
-        await run();
-      } catch (err) {
-        log(`cleanup of ${label} failed: ${(err as Error).message}`);
-      }
-    }
-  })();
-  return cleaning;
-}
+const cleanup = new Cleanup();
 
 // ---------------------------------------------------------------------------------------------
 // CPU accounting (Linux /proc; figures are omitted elsewhere)
-
-/** CPU time of a process (utime + stime), in USER_HZ ticks. */
-function processTicks(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return 0;
-  }
-}
 
 interface CpuSnapshot {
   total: number;
@@ -195,19 +159,8 @@ interface CpuSnapshot {
 const pids = { alter: 0, upstream: 0 };
 
 function cpuSnapshot(): CpuSnapshot | undefined {
-  try {
-    const t = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
-    const total = t.reduce((a, b) => a + b, 0);
-    return {
-      total,
-      busy: total - t[3]! - t[4]!, // minus idle and iowait
-      alter: processTicks(pids.alter),
-      upstream: processTicks(pids.upstream),
-      loadgen: processTicks(process.pid),
-    };
-  } catch {
-    return undefined;
-  }
+  const machine = machineTicks();
+  return machine && { ...machine, alter: processTicks(pids.alter), upstream: processTicks(pids.upstream), loadgen: processTicks(process.pid) };
 }
 
 type CpuCores = Record<'alter' | 'upstream' | 'loadgen' | 'other', number>;
@@ -225,55 +178,10 @@ function cpuCores(before: CpuSnapshot | undefined, after: CpuSnapshot | undefine
 // ---------------------------------------------------------------------------------------------
 // Child processes
 
-/** Forwards a child's output lines to stderr, at most CHILD_LOG_LINES of them. */
-function forwardLines(label: string): (line: string) => void {
-  let lines = 0;
-  return (line) => {
-    if (++lines <= CHILD_LOG_LINES) process.stderr.write(`[${label}] ${line}\n`);
-    else if (lines === CHILD_LOG_LINES + 1) process.stderr.write(`[${label}] … further output suppressed\n`);
-  };
-}
-
-/**
- * Spawns `node [nodeArgs] <args>` and resolves with its pid once it prints `BENCH_READY {json}`
- * on stdout. The child stops on SIGTERM (SIGKILL after 10 s) at cleanup, or when our stdin pipe
- * to it closes (we died).
- */
-function startChild(label: string, args: string[], env: Record<string, string>, cwd: string, nodeArgs: string[] = []): Promise<ChildProcess> {
-  const proc = spawn(process.execPath, [...nodeArgs, ...args], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
-  let exited = false;
-  const exit = new Promise<void>((resolve) => proc.once('exit', () => { exited = true; resolve(); }));
-  onCleanup(`${label} (pid ${proc.pid})`, async () => {
-    if (exited) return;
-    proc.kill('SIGTERM');
-    const timer = setTimeout(() => { if (!exited) proc.kill('SIGKILL'); }, 10_000);
-    await exit;
-    clearTimeout(timer);
-  });
-  const forward = forwardLines(label);
-  createInterface({ input: proc.stderr! }).on('line', forward);
-  return new Promise<ChildProcess>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${label} did not become ready within 90 s`)), 90_000);
-    let ready = false;
-    createInterface({ input: proc.stdout! }).on('line', (line) => {
-      if (!ready && line.startsWith('BENCH_READY ')) {
-        ready = true;
-        clearTimeout(timer);
-        resolve(proc);
-      } else {
-        forward(line);
-      }
-    });
-    void exit.then(() => {
-      clearTimeout(timer);
-      if (!ready) reject(new Error(`${label} exited (code ${proc.exitCode}, signal ${proc.signalCode}) before it was ready`));
-      else if (!cleaning) log(`warning: ${label} exited (code ${proc.exitCode}, signal ${proc.signalCode})`);
-    });
-  });
-}
-
 async function startUpstream(port: number, token: string): Promise<string> {
-  const proc = await startChild('upstream', [THIS_FILE, '--upstream'], childEnv({ PORT: String(port), BENCH_UPSTREAM_TOKEN: token }), tmpdir());
+  const { proc } = await startChild(cleanup, 'upstream', [THIS_FILE, '--upstream'], {
+    env: childEnv({ PORT: String(port), BENCH_UPSTREAM_TOKEN: token }), cwd: tmpdir(), logLines: CHILD_LOG_LINES,
+  });
   pids.upstream = proc.pid!;
   log(`upstream: listening at http://127.0.0.1:${port} (pid ${proc.pid})`);
   return `http://127.0.0.1:${port}`;
@@ -281,45 +189,20 @@ async function startUpstream(port: number, token: string): Promise<string> {
 
 /** Alter, production profile, in its own process: returns its URL and admin key. */
 async function startAlter(port: number, nodeArgs: string[]): Promise<{ url: string; adminKey: string }> {
-  const url = `http://127.0.0.1:${port}`;
-  const dataDir = await mkdtemp(join(tmpdir(), 'alter-bench-proxy-'));
-  onCleanup(`data directory ${dataDir}`, () => rm(dataDir, { recursive: true, force: true }));
-  const policyFile = join(dataDir, 'bench-policy.yaml');
-  await writeFile(policyFile, BENCH_POLICY);
-  const db = await createTestDatabase();
-  const dbName = new URL(db.url).pathname.slice(1);
-  onCleanup(`database ${dbName}`, () => db.drop());
-  const prefix = `alter-bench-${randomBytes(6).toString('hex')}`;
-  onCleanup(`Redis keys ${prefix}:*`, () => deleteRedisKeys(prefix));
-  const adminKey = randomBytes(32).toString('hex');
-  const proc = await startChild('alter', [join(HERE, 'alter-server.ts')], childEnv({
-    PORT: String(port),
-    ALTER_ISSUER: url,
-    ALTER_DATA_DIR: dataDir,
-    ALTER_ADMIN_KEY: adminKey,
-    ALTER_LOG_LEVEL: 'warn',
-    ALTER_POLICY: policyFile,
-    ALTER_ALLOW_INSECURE_PROVIDER_URLS: 'true',
-    DATABASE_URL: db.url,
-    REDIS_URL,
-    ALTER_REDIS_PREFIX: prefix,
-    ALTER_MASTER_KEY: randomBytes(32).toString('base64'),
-  }), dataDir, nodeArgs);
-  pids.alter = proc.pid!;
-  log(`alter: production profile at ${url} (pid ${proc.pid}), database ${dbName}, Redis prefix ${prefix}`);
-  return { url, adminKey };
+  const alter = await startAlterNode(cleanup, {
+    label: 'alter', port, policy: BENCH_POLICY, postgres: true, nodeArgs, logLines: CHILD_LOG_LINES,
+    env: { ALTER_LOG_LEVEL: 'warn', ALTER_ALLOW_INSECURE_PROVIDER_URLS: 'true' },
+  });
+  pids.alter = alter.child.proc.pid!;
+  log(`alter: production profile at ${alter.url} (pid ${pids.alter}), database ${alter.database}, Redis prefix ${alter.redisPrefix}`);
+  return alter;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Alter set-up through the admin API, and token exchange
 
-interface AgentKey {
-  clientId: string;
-  name: string;
-  kid: string;
-  privateKey: KeyObject;
-  publicJwk: Record<string, unknown>;
-}
+/** The bench's agent: its key, and its name (the app-key target declares it as the actor). */
+type Agent = AgentKey & { name: string };
 
 /** A JSON call that must answer `status`; returns the parsed body. */
 async function call(url: string, method: string, bearer: string, body: unknown, status: number): Promise<Record<string, unknown>> {
@@ -339,12 +222,10 @@ async function setUpAlter(alter: { url: string; adminKey: string }, upstreamUrl:
   await admin('/v1/admin/app', 'PUT', { redirect_urls: ['http://127.0.0.1:9/app/connected'], allowed_origins: [] }, 200);
   const appKey = (await admin('/v1/admin/app-keys', 'POST', { name: 'bench-proxy' }, 201)).key as string;
 
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const kid = randomUUID();
-  const publicJwk = { ...(publicKey.export({ format: 'jwk' }) as Record<string, unknown>), kid, alg: 'EdDSA', use: 'sig' };
   const name = 'bench-proxy-agent';
-  const registered = await admin('/v1/admin/agents', 'POST', { name, class: 'assistant', scopes: [], jwks: { keys: [publicJwk] } }, 201);
-  const agent: AgentKey = { clientId: registered.client_id as string, name, kid, privateKey, publicJwk };
+  const agent: Agent = { ...newAgentKey(), name };
+  const registered = await admin('/v1/admin/agents', 'POST', { name, class: 'assistant', scopes: [], jwks: { keys: [agent.publicJwk] } }, 201);
+  agent.clientId = registered.client_id as string;
 
   const secret = await admin('/v1/admin/secrets', 'POST', {
     name: 'bench-upstream', type: 'bearer', value: { token: upstreamToken }, provider: 'benchapi', base_urls: [`${upstreamUrl}/api`],
@@ -352,18 +233,8 @@ async function setUpAlter(alter: { url: string; adminKey: string }, upstreamUrl:
   return { appKey, agent, secretId: secret.id as string };
 }
 
-/** One RFC 7523 client assertion (EdDSA), signed with node:crypto. */
-function clientAssertion(agent: AgentKey, audience: string): string {
-  const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const now = Math.floor(Date.now() / 1000);
-  const input = `${b64({ alg: 'EdDSA', kid: agent.kid })}.${b64({
-    iss: agent.clientId, sub: agent.clientId, aud: audience, jti: randomUUID(), iat: now, exp: now + 60,
-  })}`;
-  return `${input}.${sign(null, Buffer.from(input), agent.privateKey).toString('base64url')}`;
-}
-
 /** RFC 8693 token exchange of the `sec_…` id: an Alter access token for the secret. */
-async function exchangeSecret(alterUrl: string, agent: AgentKey, secretId: string): Promise<string> {
+async function exchangeSecret(alterUrl: string, agent: Agent, secretId: string): Promise<string> {
   const res = await fetch(`${alterUrl}/v1/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -427,12 +298,7 @@ async function smokeTest(target: Target): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Load generators
 
-interface Figures {
-  requests_per_sec: number;
-  p50_ms: number;
-  p99_ms: number;
-  non_2xx: number;
-  errors: number;
+interface Figures extends LoadFigures {
   cpu?: CpuCores;
   /** Fixed mode: the rate asked for, and how far the generator fell behind its schedule. */
   rate?: number;
@@ -451,21 +317,7 @@ async function autocannonRun(target: Target, cfg: Settings, seconds: number, ove
     headers: target.headers,
     ...(overallRate ? { overallRate } : {}),
   };
-  const instance = autocannon(options);
-  running = instance;
-  let result: Result;
-  try {
-    result = await instance;
-  } finally {
-    running = undefined;
-  }
-  return {
-    requests_per_sec: result.requests.average,
-    p50_ms: result.latency.p50,
-    p99_ms: result.latency.p99,
-    non_2xx: result.non2xx,
-    errors: result.errors,
-  };
+  return figuresOf(await runAutocannon(cleanup, options));
 }
 
 /**
@@ -497,7 +349,7 @@ class PacedLoad {
     let sent = 0;
     let pending = 0;
     const start = performance.now();
-    running = { stop: () => this.stop() };
+    cleanup.running = { stop: () => this.stop() };
     await new Promise<void>((resolve) => {
       const settle = (): void => {
         pending--;
@@ -532,7 +384,7 @@ class PacedLoad {
       };
       tick();
     });
-    running = undefined;
+    cleanup.running = undefined;
     const sorted = latencies.slice(0, done).sort();
     const pct = (q: number): number => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!);
     return {
@@ -698,31 +550,9 @@ async function main(cfg: Settings): Promise<number> {
   return valid ? 0 : 1;
 }
 
-async function runBench(): Promise<void> {
+function runBench(): Promise<never> {
   const cfg = settings();
-  const budgetSeconds = 300 + 6 * (cfg.duration + cfg.warmup + 30);
-  const watchdog = setTimeout(() => {
-    log(`giving up: the benchmark exceeded its time budget of ${budgetSeconds} s`);
-    void cleanup().finally(() => process.exit(1));
-  }, budgetSeconds * 1000);
-  watchdog.unref();
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(signal, () => {
-      log(`${signal}: stopping and cleaning up`);
-      void cleanup().finally(() => process.exit(130));
-    });
-  }
-  let code: number;
-  try {
-    code = await main(cfg);
-  } catch (err) {
-    log(`failed: ${(err as Error).stack ?? String(err)}`);
-    code = 1;
-  } finally {
-    await cleanup();
-    clearTimeout(watchdog);
-  }
-  process.exit(code);
+  return runBenchmark(cleanup, 300 + 6 * (cfg.duration + cfg.warmup + 30), () => main(cfg));
 }
 
 if (process.argv[2] === '--upstream') await runUpstream();

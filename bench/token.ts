@@ -23,21 +23,18 @@
  *   BENCH_CHILD_NODE_ARGS  extra node flags for the Alter and oidc-provider children, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
  *   ALTER_TEST_PG_URL, ALTER_TEST_REDIS_URL  servers for the production profile (as in the tests)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync, randomBytes, randomUUID, sign, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import autocannon, { type Instance, type Result } from 'autocannon';
-import { TOKEN_EXCHANGE_GRANT, TokenType } from '../src/exchange/token-types.ts';
-import { createTestDatabase, type TestDatabase } from '../test/helpers/postgres.ts';
-import { childEnv, deleteRedisKeys, freePorts, intEnv, log, REDIS_URL } from './harness.ts';
+import type { Result } from 'autocannon';
+import { CLIENT_ASSERTION_TYPE, TOKEN_EXCHANGE_GRANT, TokenType } from '../src/exchange/token-types.ts';
+import {
+  childEnv, Cleanup, clientAssertion, figuresOf, freePorts, intEnv, log, machineTicks, newAgentKey, processTicks, REDIS_URL, runAutocannon, runBenchmark,
+  startAlterNode, startChild, type AgentKey, type LoadFigures,
+} from './harness.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 /** Client assertion lifetime; Alter accepts at most 300 s. */
 const ASSERTION_LIFETIME_SECONDS = 240;
 /** First guess of a target's throughput, before it has been measured (sizes the first pool). */
@@ -75,32 +72,12 @@ const TARGETS: TargetName[] = (process.env.BENCH_TARGETS ?? ALL_TARGETS.join(','
 const CHILD_NODE_ARGS = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 
 // ---------------------------------------------------------------------------------------------
-// Cleanup registry: everything created is undone in reverse order, once.
+// Clean-up of everything created (processes, database, Redis keys, directories)
 
-const cleanups: Array<{ label: string; run: () => Promise<void> }> = [];
-let cleaning: Promise<void> | undefined;
-let running: Instance | undefined;
-
-function onCleanup(label: string, run: () => Promise<void>): void {
-  cleanups.unshift({ label, run });
-}
-
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    running?.stop();
-    for (const { label, run } of cleanups) {
-      try {
-        await run();
-      } catch (err) {
-        log(`cleanup of ${label} failed: ${(err as Error).message}`);
-      }
-    }
-  })();
-  return cleaning;
-}
+const cleanup = new Cleanup();
 
 // ---------------------------------------------------------------------------------------------
-// Child processes
+// CPU accounting and child processes
 
 /** Server child processes started so far (for the CPU accounting of {@link cpuSnapshot}). */
 const childPids: number[] = [];
@@ -113,27 +90,10 @@ interface CpuSnapshot {
   ours: number;
 }
 
-function processTicks(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]); // utime + stime (fields 14 and 15)
-  } catch {
-    return 0;
-  }
-}
-
 /** Machine and own CPU time (Linux only; undefined elsewhere). */
 function cpuSnapshot(): CpuSnapshot | undefined {
-  try {
-    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
-    const t = line.trim().split(/\s+/).slice(1, 9).map(Number);
-    const total = t.reduce((a, b) => a + b, 0);
-    const busy = total - t[3]! - t[4]!; // minus idle and iowait
-    return { busy, total, ours: [process.pid, ...childPids].reduce((sum, pid) => sum + processTicks(pid), 0) };
-  } catch {
-    return undefined;
-  }
+  const machine = machineTicks();
+  return machine && { ...machine, ours: [process.pid, ...childPids].reduce((sum, pid) => sum + processTicks(pid), 0) };
 }
 
 /**
@@ -147,86 +107,25 @@ function otherCores(before: CpuSnapshot | undefined, after: CpuSnapshot | undefi
   return Math.max(0, (other / (after.total - before.total)) * availableParallelism());
 }
 
-interface Child {
-  proc: ChildProcess;
-  ready: Record<string, unknown>;
-  stop(): Promise<void>;
-}
-
-/** Spawns `node <script>` and resolves once it prints `BENCH_READY {json}` on stdout. */
-function startChild(label: string, script: string, env: Record<string, string>, cwd: string, nodeArgs: string[] = []): Promise<Child> {
-  const proc = spawn(process.execPath, [...nodeArgs, join(HERE, script)], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
-  let exited = false;
-  const exit = new Promise<void>((resolve) => proc.once('exit', () => { exited = true; resolve(); }));
-  const stop = async (): Promise<void> => {
-    if (exited) return;
-    proc.kill('SIGTERM');
-    const timer = setTimeout(() => { if (!exited) proc.kill('SIGKILL'); }, 10_000);
-    await exit;
-    clearTimeout(timer);
-  };
-  onCleanup(`${label} server (pid ${proc.pid})`, stop);
-  if (proc.pid !== undefined) childPids.push(proc.pid);
-
-  createInterface({ input: proc.stderr! }).on('line', (line) => process.stderr.write(`[${label}] ${line}\n`));
-  return new Promise<Child>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${label} server did not become ready within 90 s`)), 90_000);
-    let ready = false;
-    createInterface({ input: proc.stdout! }).on('line', (line) => {
-      if (!ready && line.startsWith('BENCH_READY ')) {
-        ready = true;
-        clearTimeout(timer);
-        resolve({ proc, ready: JSON.parse(line.slice('BENCH_READY '.length)) as Record<string, unknown>, stop });
-      } else {
-        process.stderr.write(`[${label}] ${line}\n`);
-      }
-    });
-    void exit.then(() => {
-      clearTimeout(timer);
-      if (!ready) reject(new Error(`${label} server exited (code ${proc.exitCode}, signal ${proc.signalCode}) before it was ready`));
-      else if (!cleaning) log(`warning: ${label} server exited (code ${proc.exitCode}, signal ${proc.signalCode})`);
-    });
-  });
+/** Starts `node <script>` from this folder; its pid counts as ours in the CPU accounting. */
+async function startServer(label: string, script: string, env: Record<string, string>, nodeArgs: string[] = []) {
+  const child = await startChild(cleanup, `${label} server`, [join(HERE, script)], { env, cwd: tmpdir(), nodeArgs });
+  childPids.push(child.proc.pid!);
+  return child;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Client assertions
 
-interface Client {
-  clientId: string;
-  kid: string;
-  privateKey: KeyObject;
-  publicJwk: Record<string, unknown>;
-}
-
-function newClientKey(clientId = ''): Client {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const kid = randomUUID();
-  const publicJwk = { ...(publicKey.export({ format: 'jwk' }) as Record<string, unknown>), kid, alg: 'EdDSA', use: 'sig' };
-  return { clientId, kid, privateKey, publicJwk };
-}
-
-const b64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
-
-/** One RFC 7523 client assertion (EdDSA), signed with node:crypto (about 2x faster than jose). */
-function signAssertion(client: Client, audience: string, now: number): string {
-  const header = b64url({ alg: 'EdDSA', kid: client.kid });
-  const payload = b64url({
-    iss: client.clientId, sub: client.clientId, aud: audience, jti: randomUUID(), iat: now, exp: now + ASSERTION_LIFETIME_SECONDS,
-  });
-  const input = `${header}.${payload}`;
-  return `${input}.${sign(null, Buffer.from(input), client.privateKey).toString('base64url')}`;
-}
-
 function tokenForm(assertion: string): string {
-  return `grant_type=client_credentials&client_assertion_type=${encodeURIComponent(ASSERTION_TYPE)}&client_assertion=${assertion}`;
+  return `grant_type=client_credentials&client_assertion_type=${encodeURIComponent(CLIENT_ASSERTION_TYPE)}&client_assertion=${assertion}`;
 }
 
 /** RFC 8693 token exchange of the agent's own access token for a github token (no delegation). */
 function exchangeForm(subjectToken: string): (assertion: string) => string {
   const fixed = `grant_type=${encodeURIComponent(TOKEN_EXCHANGE_GRANT)}&subject_token=${subjectToken}`
     + `&subject_token_type=${encodeURIComponent(TokenType.accessToken)}&audience=github&scope=repo%3Aread&run_id=bench`;
-  return (assertion) => `${fixed}&client_assertion_type=${encodeURIComponent(ASSERTION_TYPE)}&client_assertion=${assertion}`;
+  return (assertion) => `${fixed}&client_assertion_type=${encodeURIComponent(CLIENT_ASSERTION_TYPE)}&client_assertion=${assertion}`;
 }
 
 /** A body no target accepts: what a request gets if the pool runs dry (it shows as non-2xx). */
@@ -237,7 +136,7 @@ const EXHAUSTED_BODY = Buffer.from(tokenForm('pool-exhausted'));
  * target is under load; unused bodies carry over to the target's next run while still fresh.
  */
 class AssertionPool {
-  readonly client: Client;
+  readonly client: AgentKey;
   readonly audience: string;
   readonly form: (assertion: string) => string;
   #bodies: Buffer[] = [];
@@ -245,7 +144,7 @@ class AssertionPool {
   #next = 0;
   exhausted = 0;
 
-  constructor(client: Client, audience: string, form: (assertion: string) => string = tokenForm) {
+  constructor(client: AgentKey, audience: string, form: (assertion: string) => string = tokenForm) {
     this.client = client;
     this.audience = audience;
     this.form = form;
@@ -267,7 +166,7 @@ class AssertionPool {
     const missing = Math.max(0, count - this.#bodies.length);
     const started = performance.now();
     for (let i = 0; i < missing; i++) {
-      this.#bodies.push(Buffer.from(this.form(signAssertion(this.client, this.audience, now))));
+      this.#bodies.push(Buffer.from(this.form(clientAssertion(this.client, this.audience, now, ASSERTION_LIFETIME_SECONDS))));
       this.#iats.push(now);
     }
     return { signed: missing, ms: performance.now() - started };
@@ -280,7 +179,7 @@ class AssertionPool {
   }
 
   fresh(): string {
-    return signAssertion(this.client, this.audience, Math.floor(Date.now() / 1000));
+    return clientAssertion(this.client, this.audience, Math.floor(Date.now() / 1000), ASSERTION_LIFETIME_SECONDS);
   }
 }
 
@@ -294,18 +193,11 @@ interface Target {
   /** Best throughput seen so far (sizes the next pool); a guess until `calibrated`. */
   rpsEstimate: number;
   calibrated: boolean;
-  runs: RunFigures[];
+  runs: LoadFigures[];
 }
 
-interface RunFigures {
-  requests_per_sec: number;
-  p50_ms: number;
-  p99_ms: number;
-  non_2xx: number;
-  errors: number;
-}
 
-async function registerAgent(url: string, adminKey: string, client: Client): Promise<string> {
+async function registerAgent(url: string, adminKey: string, client: AgentKey): Promise<string> {
   const res = await fetch(`${url}/v1/admin/agents`, {
     method: 'POST',
     headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
@@ -318,20 +210,20 @@ async function registerAgent(url: string, adminKey: string, client: Client): Pro
 
 async function startBaseline(port: number): Promise<Target> {
   const url = `http://127.0.0.1:${port}`;
-  const client = newClientKey('bench-baseline-client');
-  await startChild('baseline', 'baseline-server.ts', childEnv({
+  const client = newAgentKey('bench-baseline-client');
+  await startServer('baseline', 'baseline-server.ts', childEnv({
     PORT: String(port), BENCH_ISSUER: url, BENCH_CLIENT_ID: client.clientId, BENCH_CLIENT_JWK: JSON.stringify(client.publicJwk),
-  }), tmpdir());
+  }));
   return { name: 'baseline', url, pool: new AssertionPool(client, url), rpsEstimate: INITIAL_RPS_ESTIMATE, calibrated: false, runs: [] };
 }
 
 /** Bare oidc-provider with a static client: the harness knows its client_id, registers nothing. */
 async function startOidcProvider(port: number): Promise<Target> {
   const url = `http://127.0.0.1:${port}`;
-  const client = newClientKey('bench-oidc-provider-client');
-  const child = await startChild('oidc-provider', 'oidc-provider-server.ts', childEnv({
+  const client = newAgentKey('bench-oidc-provider-client');
+  const child = await startServer('oidc-provider', 'oidc-provider-server.ts', childEnv({
     PORT: String(port), BENCH_ISSUER: url, BENCH_CLIENT_ID: client.clientId, BENCH_CLIENT_JWK: JSON.stringify(client.publicJwk),
-  }), tmpdir(), CHILD_NODE_ARGS);
+  }), CHILD_NODE_ARGS);
   log(`oidc-provider: listening at ${url} (pid ${child.proc.pid})`);
   return { name: 'oidc-provider', url, pool: new AssertionPool(client, url), rpsEstimate: INITIAL_RPS_ESTIMATE, calibrated: false, runs: [] };
 }
@@ -340,27 +232,12 @@ async function startOidcProvider(port: number): Promise<Target> {
 const alterServers = new Map<'embedded' | 'postgres', { url: string; adminKey: string }>();
 
 async function startAlter(name: 'embedded' | 'postgres', port: number): Promise<Target> {
-  const url = `http://127.0.0.1:${port}`;
-  const dataDir = await mkdtemp(join(tmpdir(), `alter-bench-${name}-`));
-  onCleanup(`data directory ${dataDir}`, () => rm(dataDir, { recursive: true, force: true }));
-  const adminKey = randomBytes(32).toString('hex');
-  const policyFile = join(dataDir, 'bench-policy.yaml');
-  await writeFile(policyFile, BENCH_POLICY);
-  const env: Record<string, string> = {
-    PORT: String(port), ALTER_ISSUER: url, ALTER_DATA_DIR: dataDir, ALTER_ADMIN_KEY: adminKey, ALTER_LOG_LEVEL: 'silent', ALTER_POLICY: policyFile,
-  };
-  if (name === 'postgres') {
-    const db: TestDatabase = await createTestDatabase();
-    onCleanup(`database ${new URL(db.url).pathname.slice(1)}`, () => db.drop());
-    const prefix = `alter-bench-${randomBytes(6).toString('hex')}`;
-    onCleanup(`Redis keys ${prefix}:*`, () => deleteRedisKeys(prefix));
-    Object.assign(env, { DATABASE_URL: db.url, REDIS_URL, ALTER_REDIS_PREFIX: prefix, ALTER_MASTER_KEY: randomBytes(32).toString('base64') });
-    log(`${name}: database ${new URL(db.url).pathname.slice(1)}, Redis ${REDIS_URL} prefix ${prefix}`);
-  }
-  const child = await startChild(name, 'alter-server.ts', childEnv(env), dataDir, CHILD_NODE_ARGS);
+  const { url, adminKey, child, database, redisPrefix } = await startAlterNode(cleanup, { label: name, port, policy: BENCH_POLICY, postgres: name === 'postgres', nodeArgs: CHILD_NODE_ARGS });
+  childPids.push(child.proc.pid!);
+  if (database) log(`${name}: database ${database}, Redis ${REDIS_URL} prefix ${redisPrefix}`);
   log(`${name}: ${String(child.ready.profile)} profile listening at ${url} (pid ${child.proc.pid})`);
   alterServers.set(name, { url, adminKey });
-  const client = newClientKey();
+  const client = newAgentKey();
   client.clientId = await registerAgent(url, adminKey, client);
   return { name, url, pool: new AssertionPool(client, url), rpsEstimate: INITIAL_RPS_ESTIMATE, calibrated: false, runs: [] };
 }
@@ -373,7 +250,7 @@ async function startAlter(name: 'embedded' | 'postgres', port: number): Promise<
 async function startExchange(port: number): Promise<Target> {
   if (!alterServers.has('postgres')) await startAlter('postgres', port);
   const { url, adminKey } = alterServers.get('postgres')!;
-  const client = newClientKey();
+  const client = newAgentKey();
   client.clientId = await registerAgent(url, adminKey, client);
   const cc = new AssertionPool(client, url);
   const res = await fetch(`${url}/v1/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `${tokenForm(cc.fresh())}&scope=repo%3Aread` });
@@ -398,9 +275,9 @@ async function smokeTest(target: Target): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Load
 
-async function load(target: Target, seconds: number): Promise<Result> {
+function load(target: Target, seconds: number): Promise<Result> {
   const pool = target.pool;
-  const instance = autocannon({
+  return runAutocannon(cleanup, {
     url: target.url,
     connections: CONNECTIONS,
     duration: seconds,
@@ -416,22 +293,6 @@ async function load(target: Target, seconds: number): Promise<Result> {
       },
     }],
   });
-  running = instance;
-  try {
-    return await instance;
-  } finally {
-    running = undefined;
-  }
-}
-
-function figuresOf(result: Result): RunFigures {
-  return {
-    requests_per_sec: result.requests.average,
-    p50_ms: result.latency.p50,
-    p99_ms: result.latency.p99,
-    non_2xx: result.non2xx,
-    errors: result.errors,
-  };
 }
 
 function describe(result: Result): string {
@@ -472,7 +333,7 @@ function median(values: number[]): number {
 
 const round = (n: number, digits: number): number => Math.round(n * 10 ** digits) / 10 ** digits;
 
-const METRICS: Array<{ metric: keyof RunFigures; unit: string; better?: 'higher' | 'lower'; digits: number }> = [
+const METRICS: Array<{ metric: keyof LoadFigures; unit: string; better?: 'higher' | 'lower'; digits: number }> = [
   { metric: 'requests_per_sec', unit: 'req/s', better: 'higher', digits: 1 },
   { metric: 'p50_ms', unit: 'ms', better: 'lower', digits: 2 },
   { metric: 'p99_ms', unit: 'ms', better: 'lower', digits: 2 },
@@ -554,28 +415,4 @@ async function main(): Promise<number> {
   return valid ? 0 : 1;
 }
 
-const budgetSeconds = 300 + (TARGETS.length * (RUNS * (DURATION + WARMUP + 30) + 40));
-const watchdog = setTimeout(() => {
-  log(`giving up: the benchmark exceeded its time budget of ${budgetSeconds} s`);
-  void cleanup().finally(() => process.exit(1));
-}, budgetSeconds * 1000);
-watchdog.unref();
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    log(`${signal}: stopping and cleaning up`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-
-let code: number;
-try {
-  code = await main();
-} catch (err) {
-  log(`failed: ${(err as Error).stack ?? String(err)}`);
-  code = 1;
-} finally {
-  await cleanup();
-  clearTimeout(watchdog);
-}
-process.exit(code);
+await runBenchmark(cleanup, 300 + (TARGETS.length * (RUNS * (DURATION + WARMUP + 30) + 40)), main);

@@ -118,33 +118,14 @@ export function backoffMs(attempt: number, baseMs: number): number {
   return Math.random() * baseMs * 2 ** attempt;
 }
 
-/** Statuses and methods whose response never has a body (RFC 9110 §6.4.1). */
+/** Statuses whose response never has a body (RFC 9110 §6.4.1, §15.4.5). */
 const NO_BODY_STATUSES = new Set([204, 304]);
 
-/**
- * The length of an upstream body small enough to be read at once (`Content-Length` at most
- * `limit`), or undefined: no length, too big, or no body by definition.
- */
-function smallBodyLength(method: string, response: { status: number; headers: Record<string, HeaderValue | undefined> }, limit: number): number | undefined {
-  if (method === 'HEAD' || NO_BODY_STATUSES.has(response.status) || response.status < 200) return undefined;
+/** Whether the upstream body is known to be at most `limit` bytes (`Content-Length`), so it can be read at once. */
+function hasSmallBody(method: string, response: UpstreamResponse, limit: number): boolean {
+  if (method === 'HEAD' || NO_BODY_STATUSES.has(response.status) || response.status < 200) return false;
   const header = response.headers['content-length'];
-  if (typeof header !== 'string' || !/^\d{1,9}$/.test(header)) return undefined;
-  const length = Number(header);
-  return length <= limit ? length : undefined;
-}
-
-/** Collects a stream's chunks (a small body whose length is known, so no limit is checked). */
-function collect(stream: Readable): Promise<Buffer> {
-  return new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    stream.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
-      size += chunk.length;
-    });
-    stream.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
-    stream.once('error', reject);
-  });
+  return typeof header === 'string' && /^\d{1,9}$/.test(header) && Number(header) <= limit;
 }
 
 /** A body that fails at once: the answer ends early, like a streamed body cut mid-way. */
@@ -152,19 +133,30 @@ function failedBody(err: unknown): Readable {
   return new PassThrough().destroy(err instanceof Error ? err : new Error(String(err)));
 }
 
-/** Reads a whole body, refusing more than `limit` bytes. */
-async function readBody(stream: Readable, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      stream.destroy();
-      throw new PayloadTooLarge(limit);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks, size);
+/** Reads a whole body (a request's, or a small upstream answer), refusing more than `limit` bytes. */
+function readBody(stream: Readable, limit: number): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let ended = false;
+    stream.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new PayloadTooLarge(limit));
+        stream.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    stream.once('end', () => {
+      ended = true;
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    });
+    stream.once('error', reject);
+    stream.once('close', () => {
+      if (!ended) reject(new Error('the body ended before it was complete'));
+    });
+  });
 }
 
 /**
@@ -183,12 +175,12 @@ export class ProxyService {
     const facts: Facts = {};
     try {
       const result = await this.#forward(call, facts);
-      const stream = result.body as Readable;
+      const limit = this.#deps.settings.replayableBodyBytes;
       // a small body is read while the audit event commits, and answered in one write
-      const small = smallBodyLength(call.method, result, this.#deps.settings.replayableBodyBytes) !== undefined ? collect(stream) : undefined;
+      const small = hasSmallBody(call.method, result, limit) ? readBody(result.body, limit) : undefined;
       small?.catch(() => {});
       await this.#audit('proxy.request', call, facts, { status: result.status }).catch((err: unknown) => {
-        stream.destroy();
+        result.body.destroy();
         throw err;
       });
       if (!small) return result;
@@ -211,7 +203,7 @@ export class ProxyService {
     }
   }
 
-  async #forward(call: ProxyCall, facts: Facts): Promise<ProxyResult> {
+  async #forward(call: ProxyCall, facts: Facts): Promise<UpstreamResponse> {
     const deps = this.#deps;
     const kind = grantKind(call.grantId);
     const { host, path } = splitTarget(call.target);
@@ -271,7 +263,7 @@ export class ProxyService {
     return allowed;
   }
 
-  async #send(call: ProxyCall, grant: ProxyGrant, target: ProxyTarget, method: string, facts: Facts): Promise<ProxyResult> {
+  async #send(call: ProxyCall, grant: ProxyGrant, target: ProxyTarget, method: string, facts: Facts): Promise<UpstreamResponse> {
     const { http, settings } = this.#deps;
     const hasBody = call.body !== undefined && call.contentLength !== 0;
     let credential = await grant.credential();
@@ -334,7 +326,7 @@ export class ProxyService {
       facts.upstreamMs = round(performance.now() - started);
       facts.attempts = attempt + 1;
       facts.refreshed = refreshed;
-      return { status: response.status, headers: response.headers, body: response.body };
+      return response;
     }
   }
 

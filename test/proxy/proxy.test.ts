@@ -3,6 +3,7 @@
 // revoked tokens and disabled agents.
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import pg from 'pg';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ASSERTION_TYPE, clientAssertion, registerAgent } from '../helpers/agents.ts';
@@ -156,6 +157,47 @@ describe('forwarding', () => {
     expect(res.headers['alter-error']).toBe('upstream_timeout');
     const event = (await auditEvents(fx.srv, 'proxy.request')).at(-1)!;
     expect(event.result).toMatchObject({ status: 504, error: 'upstream_timeout' });
+  });
+});
+
+describe('failures after the provider answered', () => {
+  it('a small body the provider breaks off fails the answer (it never hangs, nor looks complete); the call is audited with its status', async () => {
+    const path = `/v1/proxy/${fx.secrets.bearer}/${stubHost}/api/download?bytes=1000&cut=100`;
+    // the body is read before the answer starts, so the caller sees the connection close: with
+    // no answer at all, or with one shorter than its Content-Length
+    const received = await new Promise<number | 'no answer'>((resolve) => {
+      const req = httpRequest(new URL(path, fx.srv.url), {
+        headers: { authorization: `Bearer ${fx.apiKey}`, 'alter-actor-type': 'ai_agent', 'alter-actor-id': fx.assistant.name },
+      }, (res) => {
+        let bytes = 0;
+        res.on('data', (chunk: Buffer) => { bytes += chunk.length; });
+        res.on('close', () => resolve(res.complete ? -1 : bytes));
+      });
+      req.on('error', () => resolve('no answer'));
+      req.end();
+    });
+    expect(received === 'no answer' || (received >= 0 && received < 1000)).toBe(true);
+    const event = (await auditEvents(fx.srv, 'proxy.request')).at(-1)!;
+    expect(event).toMatchObject({ request: { method: 'GET', path: '/api/download' }, result: { status: 200 } });
+    expect((await proxied(fx.secrets.bearer, '/api/items')).status).toBe(200); // and keeps serving
+  });
+
+  it('fail closed: when the audit log cannot be written the answer is withheld (503), though the provider was called', async () => {
+    const client = new pg.Client({ connectionString: fx.srv.databaseUrl });
+    await client.connect();
+    try {
+      await client.query('ALTER TABLE audit_log RENAME TO audit_log_away');
+      const res = await proxied(fx.secrets.bearer, '/api/items');
+      expect(res.status).toBe(503);
+      expect(res.headers['alter-error']).toBe('temporarily_unavailable');
+      expect(res.body).toMatchObject({ error: 'temporarily_unavailable' });
+      expect(JSON.stringify(res.body)).not.toContain('x-token-123');
+      expect(fx.stub.requests()).toHaveLength(1);
+    } finally {
+      await client.query('ALTER TABLE audit_log_away RENAME TO audit_log');
+      await client.end();
+    }
+    expect((await proxied(fx.secrets.bearer, '/api/items')).status).toBe(200);
   });
 });
 

@@ -161,6 +161,19 @@ describe('RevocationService: predicates held in memory on every node', () => {
     await node.stop();
   });
 
+  it('a revocation the bus cannot carry fails the call, yet is stored and in force on this node', async () => {
+    const inner = createLocalBus();
+    const bus: Bus = { ...inner, publish: () => Promise.reject(new Error('redis is down')) };
+    const node = new RevocationService({ store: store.revocations, maxTokenLifetimeSeconds: MAX_LIFETIME, bus });
+    await node.start();
+    const jti = unique('jti');
+    const token = { jti, clientId: unique('agt'), iat: nowSeconds() - 1 };
+    await expect(node.revokeToken(tenant.orgId, jti, nowSeconds() + 60)).rejects.toThrow('redis is down');
+    expect(await node.isRevoked(token)).toBe(true);
+    expect(await store.revocations.isRevoked(token)).toBe(true); // other nodes get it at their next reload
+    await node.stop();
+  });
+
   it('ignores malformed bus messages', async () => {
     const bus = createLocalBus();
     const node = new RevocationService({ store: store.revocations, maxTokenLifetimeSeconds: MAX_LIFETIME, bus, log: createLogger('silent') });

@@ -218,6 +218,12 @@ export async function startApiStub(options: ApiStubOptions): Promise<ApiStub> {
       if (url.pathname === '/api/download') {
         const bytes = Number(url.searchParams.get('bytes') ?? 0);
         res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes });
+        const cut = url.searchParams.get('cut');
+        if (cut !== null) {
+          // announces `bytes` and breaks the connection after `cut` of them
+          res.write(Buffer.alloc(Number(cut), 7), () => res.destroy());
+          return;
+        }
         pattern(bytes).pipe(res);
         return;
       }
