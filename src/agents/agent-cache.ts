@@ -1,5 +1,6 @@
 import type { Bus } from '../ports/bus.ts';
 import type { Agent, AgentStore } from '../ports/store.ts';
+import { BusCache } from '../shared/bus-cache.ts';
 
 const CHANNEL = 'agents';
 
@@ -8,51 +9,40 @@ const CHANNEL = 'agents';
  * node as soon as an agent changes (over the bus). The token endpoint would otherwise read the
  * agent row on every request.
  *
- * A node that missed an invalidation can serve a stale agent for at most `maxAgeMs`; that is
+ * Kept in a {@link BusCache}, so a lookup racing a change never keeps the old agent. A node
+ * that missed an invalidation can serve a stale agent for at most `maxAgeMs`; that is
  * why disabling an agent revokes the tokens issued up to `maxAgeMs` after it
  * (see AgentService.disable), so even that window yields no live token.
  */
 export class AgentCache {
   readonly #store: AgentStore;
-  readonly #bus: Bus;
-  readonly #maxAgeMs: number;
+  /** Agents by id, unknown ids included (an agent created later is invalidated by AgentService). */
+  readonly #agents: BusCache<Agent>;
   readonly #maxEntries: number;
-  readonly #entries = new Map<string, { agent: Agent | undefined; at: number }>();
   readonly #names = new Map<string, string>();
-  #unsubscribe: (() => Promise<void>) | undefined;
 
   constructor(deps: { store: AgentStore; bus: Bus; maxAgeMs: number; maxEntries?: number }) {
     this.#store = deps.store;
-    this.#bus = deps.bus;
-    this.#maxAgeMs = deps.maxAgeMs;
     this.#maxEntries = deps.maxEntries ?? 10_000;
+    this.#agents = new BusCache<Agent>({ bus: deps.bus, channel: CHANNEL, maxAgeMs: deps.maxAgeMs, maxEntries: this.#maxEntries, cacheMisses: true });
   }
 
   get maxAgeMs(): number {
-    return this.#maxAgeMs;
+    return this.#agents.maxAgeMs;
   }
 
-  async start(): Promise<void> {
-    this.#unsubscribe = await this.#bus.subscribe(CHANNEL, (message) => {
-      const id = (message as { id?: unknown }).id;
-      if (typeof id === 'string') this.#entries.delete(id);
-    });
+  start(): Promise<void> {
+    return this.#agents.start();
   }
 
-  async stop(): Promise<void> {
-    await this.#unsubscribe?.();
+  stop(): Promise<void> {
+    return this.#agents.stop();
   }
 
-  async findById(id: string): Promise<Agent | undefined> {
-    const hit = this.#entries.get(id);
-    if (hit && performance.now() - hit.at < this.#maxAgeMs) return hit.agent;
-    const agent = await this.#store.findById(id);
-    if (this.#entries.size >= this.#maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
-    this.#entries.set(id, { agent, at: performance.now() });
-    return agent;
+  findById(id: string): Promise<Agent | undefined> {
+    return this.#agents.get(id, () => this.#store.findById(id));
   }
 
-  /** Drops the agent here at once and on every other node through the bus. */
   /**
    * The tenant's agent with this name. The name → id mapping is remembered (ids never change);
    * the agent itself comes from {@link findById}, so its status is as fresh as by id.
@@ -73,8 +63,8 @@ export class AgentCache {
     return found;
   }
 
-  async invalidate(id: string): Promise<void> {
-    this.#entries.delete(id);
-    await this.#bus.publish(CHANNEL, { id });
+  /** Drops the agent here at once and on every other node through the bus. */
+  invalidate(id: string): Promise<void> {
+    return this.#agents.invalidate(id);
   }
 }

@@ -8,24 +8,31 @@ const ALL = '*';
  * {@link invalidate}, which drops the key on every node through the bus (the publisher's own
  * included); entries also expire after `maxAgeMs`, in case a bus message is lost. A load that
  * started before an invalidation of its key is not kept, so a write racing a read cannot leave
- * the old record behind. Missing records are not cached.
+ * the old record behind. Missing records are cached only with `cacheMisses` (a record created
+ * later must then be invalidated like a changed one).
  */
 export class BusCache<T> {
   readonly #bus: Bus;
   readonly #channel: string;
   readonly #maxAgeMs: number;
   readonly #maxEntries: number;
-  readonly #entries = new Map<string, { value: T; at: number }>();
+  readonly #cacheMisses: boolean;
+  readonly #entries = new Map<string, { value: T | undefined; at: number }>();
   /** Bumped by every invalidation of a key (and of everything), to spot loads that raced one. */
   readonly #generations = new Map<string, number>();
   #epoch = 0;
   #unsubscribe: (() => Promise<void>) | undefined;
 
-  constructor(deps: { bus: Bus; channel: string; maxAgeMs: number; maxEntries?: number }) {
+  constructor(deps: { bus: Bus; channel: string; maxAgeMs: number; maxEntries?: number; cacheMisses?: boolean }) {
     this.#bus = deps.bus;
     this.#channel = deps.channel;
     this.#maxAgeMs = deps.maxAgeMs;
     this.#maxEntries = deps.maxEntries ?? 10_000;
+    this.#cacheMisses = deps.cacheMisses ?? false;
+  }
+
+  get maxAgeMs(): number {
+    return this.#maxAgeMs;
   }
 
   async start(): Promise<void> {
@@ -57,7 +64,7 @@ export class BusCache<T> {
     const generation = this.#generations.get(key);
     const epoch = this.#epoch;
     const value = await load();
-    if (value !== undefined && this.#generations.get(key) === generation && this.#epoch === epoch) {
+    if ((value !== undefined || this.#cacheMisses) && this.#generations.get(key) === generation && this.#epoch === epoch) {
       if (this.#entries.size >= this.#maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
       this.#entries.set(key, { value, at: performance.now() });
     }
