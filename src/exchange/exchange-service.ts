@@ -8,6 +8,7 @@ import { AccessDenied, InvalidGrant, InvalidRequest, InvalidScope, InvalidTarget
 import { depthOf, pushActor, type ActClaim } from './act-claim.ts';
 import { parseExchangeParams, type ExchangeParams, type RawExchangeParams } from './exchange-request.ts';
 import { resolveSubject, type Subject, type SubjectDeps } from './subject.ts';
+import { chainProblem } from './token-chain.ts';
 import { TOKEN_EXCHANGE_GRANT, TokenType } from './token-types.ts';
 import type { UpstreamTokenBroker } from './upstream-broker.ts';
 
@@ -128,14 +129,11 @@ async function verifySubject(deps: ExchangeDeps, x: Exchange): Promise<void> {
 async function checkChainAgents(deps: ExchangeDeps, x: Exchange): Promise<void> {
   const subject = x.subject!;
   const agents = await Promise.all(subject.agents.map((id) => (id === x.actor.id ? x.actor : deps.agents.findById(id))));
-  for (const agent of agents) {
-    if (!agent || agent.orgId !== x.actor.orgId || agent.appId !== x.actor.appId) {
-      // deleted, or another tenant's token: read the same, leak nothing
-      throw new InvalidGrant('subject_token was not issued within your app, or an agent of its chain no longer exists');
-    }
-    if (agent.status !== 'active') throw new InvalidGrant(`the delegation chain includes agent ${agent.id} (${agent.name}), which is disabled`);
-    if (agent.id === subject.holderId) x.holder = agent;
-  }
+  const problem = chainProblem(agents, x.actor);
+  // deleted, or another tenant's token: read the same, leak nothing
+  if (problem?.kind === 'unknown') throw new InvalidGrant('subject_token was not issued within your app, or an agent of its chain no longer exists');
+  if (problem) throw new InvalidGrant(`the delegation chain includes agent ${problem.agent.id} (${problem.agent.name}), which is disabled`);
+  x.holder = agents.find((agent) => agent!.id === subject.holderId);
 }
 
 /** `resource` / `audience` → a provider the policy declares; defaults to the subject's provider. */

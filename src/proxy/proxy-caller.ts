@@ -2,7 +2,7 @@ import type { AgentCache } from '../agents/agent-cache.ts';
 import type { AppKeyService } from '../connections/app-keys.ts';
 import { parseAct, type ActClaim } from '../exchange/act-claim.ts';
 import { CONTROL, runContextOf, stringClaim } from '../exchange/run-context.ts';
-import { chainAgentsOf } from '../exchange/token-chain.ts';
+import { chainAgentsOf, chainProblem } from '../exchange/token-chain.ts';
 import type { RunContext } from '../policy/types.ts';
 import type { TenantRef } from '../ports/connections.ts';
 import type { Agent } from '../ports/store.ts';
@@ -79,10 +79,9 @@ async function fromToken(deps: CallerDeps, token: string, headers: Headers): Pro
   if (revoked) throw new InvalidToken('the access token has been revoked');
   const holder = (agents as Array<Agent | undefined>)[chain.indexOf(claims.client_id)];
   if (!holder) throw new InvalidToken(BAD_TOKEN);
-  for (const agent of agents as Array<Agent | undefined>) {
-    if (!agent || agent.orgId !== holder.orgId || agent.appId !== holder.appId) throw new InvalidToken('an agent of the token\'s delegation chain no longer exists');
-    if (agent.status !== 'active') throw new InvalidToken(`the token's delegation chain includes agent ${agent.id} (${agent.name}), which is disabled`);
-  }
+  const problem = chainProblem(agents as Array<Agent | undefined>, holder);
+  if (problem?.kind === 'unknown') throw new InvalidToken('an agent of the token\'s delegation chain no longer exists');
+  if (problem) throw new InvalidToken(`the token's delegation chain includes agent ${problem.agent.id} (${problem.agent.name}), which is disabled`);
   const run = runFromHeaders(headers);
   for (const name of Object.keys(RUN_HEADERS) as Array<keyof RunContext>) {
     const fromClaim = stringClaim(claims[name]);
