@@ -41,6 +41,7 @@
  *   BENCH_MODES        `saturation,fixed` (default), or one of them; fixed alone runs at BENCH_RATE
  *   BENCH_CHILD_LOG_LINES  lines of each child's output shown (default 40)
  *   BENCH_CHILD_NODE_ARGS  extra node flags for the Alter child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+ *   BENCH_AUDIT_COMMIT `sync` (default) or `async`: Alter's ALTER_AUDIT_COMMIT (docs/audit.md, Durability)
  *   ALTER_TEST_PG_URL, ALTER_TEST_REDIS_URL  servers for the production profile (as in the tests)
  */
 import { randomBytes } from 'node:crypto';
@@ -63,6 +64,9 @@ const TIMEOUT_SECONDS = 10;
 const FIXED_RATE_FRACTION = 0.5;
 /** Lines of a child's stderr forwarded before the rest is dropped (a failing run can log per request). */
 const CHILD_LOG_LINES = intEnv('BENCH_CHILD_LOG_LINES', 40, 0, 1_000_000);
+/** Alter's audit commit mode (ALTER_AUDIT_COMMIT). */
+const AUDIT_COMMIT = process.env.BENCH_AUDIT_COMMIT ?? 'sync';
+if (AUDIT_COMMIT !== 'sync' && AUDIT_COMMIT !== 'async') throw new Error(`BENCH_AUDIT_COMMIT must be sync or async, got "${AUDIT_COMMIT}"`);
 
 /** The policy Alter runs under: class `assistant` may do anything on provider `benchapi`. */
 const BENCH_POLICY = `version: 1
@@ -191,10 +195,10 @@ async function startUpstream(port: number, token: string): Promise<string> {
 async function startAlter(port: number, nodeArgs: string[]): Promise<{ url: string; adminKey: string }> {
   const alter = await startAlterNode(cleanup, {
     label: 'alter', port, policy: BENCH_POLICY, postgres: true, nodeArgs, logLines: CHILD_LOG_LINES,
-    env: { ALTER_LOG_LEVEL: 'warn', ALTER_ALLOW_INSECURE_PROVIDER_URLS: 'true' },
+    env: { ALTER_LOG_LEVEL: 'warn', ALTER_ALLOW_INSECURE_PROVIDER_URLS: 'true', ALTER_AUDIT_COMMIT: AUDIT_COMMIT },
   });
   pids.alter = alter.child.proc.pid!;
-  log(`alter: production profile at ${alter.url} (pid ${pids.alter}), database ${alter.database}, Redis prefix ${alter.redisPrefix}`);
+  log(`alter: production profile at ${alter.url} (pid ${pids.alter}), database ${alter.database}, Redis prefix ${alter.redisPrefix}, audit commit ${AUDIT_COMMIT}`);
   return alter;
 }
 
@@ -467,7 +471,7 @@ function printJson(measurements: Measurement[], cfg: Settings): void {
     const direct = measurements.find((d) => d.mode === m.mode && d.target === 'direct')!.figures;
     const f = m.figures;
     const common = {
-      valid: isValid(f), connections: cfg.connections, duration_s: cfg.duration, warmup_s: cfg.warmup,
+      valid: isValid(f), connections: cfg.connections, duration_s: cfg.duration, warmup_s: cfg.warmup, audit_commit: AUDIT_COMMIT,
       ...(m.mode === 'fixed' ? { rate_req_s: f.rate, generator: cfg.generator } : {}),
     };
     const emit = (metric: string, unit: string, value: number, digits: number, extra: Record<string, unknown> = {}): void => {

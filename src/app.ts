@@ -98,7 +98,7 @@ function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
 }
 
 async function openStore(config: AlterConfig, closers: Array<() => Promise<void>>): Promise<Store> {
-  if (config.databaseUrl) return createSqlStore(await openPostgres(config.databaseUrl, { max: 20 }));
+  if (config.databaseUrl) return createSqlStore(await openPostgres(config.databaseUrl, { max: 20 }), { audit: { commit: config.audit.commit } });
   const release = lockDataDir(config.dataDir);
   closers.unshift(async () => release());
   return createSqlStore(await openPglite(join(config.dataDir, 'pglite')));

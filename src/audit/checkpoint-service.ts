@@ -28,6 +28,7 @@ export class CheckpointService {
     if (!head || head.seq === 0) return undefined;
     const latest = await this.#store.latestCheckpoint(orgId);
     if (latest && head.seq <= latest.seq + 1) return undefined;
+    await this.#store.durable(); // never vouch for entries a database crash could still take back
     const note = signNote(checkpointText({ origin: this.#origin, orgId, seq: head.seq, headHash: head.entryHash }), this.#key.name, this.#key.privateKey);
     await this.#store.addCheckpoint({ orgId, seq: head.seq, headHash: head.entryHash, note });
     await this.#sink.record({ orgId, type: 'audit.checkpoint', data: { checkpoint: { seq: head.seq, head: head.entryHash, note } } });

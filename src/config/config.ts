@@ -54,6 +54,12 @@ export interface AlterConfig {
     verifyIntervalMs: number;
     /** YAML file configuring the SIEM exporters. */
     exportersFile?: string;
+    /**
+     * When an answer may go out relative to its audit entry reaching disk (docs/audit.md,
+     * Durability): `sync` (default) waits for the flush; `async` answers once PostgreSQL has
+     * committed the entry and flushes it within a fraction of a second (production profile only).
+     */
+    commit: 'sync' | 'async';
   };
   /** How often a node re-reads the active policy revision from the store (missed bus messages). */
   policySyncIntervalMs: number;

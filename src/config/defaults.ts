@@ -31,6 +31,7 @@ export const DEFAULTS = {
   policySyncIntervalMs: 15_000,
   /** Audit checkpoints: every 1000 entries or every minute; full verification every hour. */
   auditCheckpointEvery: 1000,
+  auditCommit: 'sync',
   auditCheckpointIntervalMs: 60_000,
   auditVerifyIntervalMs: 3_600_000,
   /** Vault: a new key-encryption key every 30 days; old records re-wrapped by a job every minute. */

@@ -31,6 +31,7 @@ interface FileSettings {
   auditCheckpointInterval?: string | number;
   auditVerifyInterval?: string | number;
   auditExporters?: string;
+  auditCommit?: string;
   masterKeyFile?: string;
   vaultKekRotation?: string | number;
   vault?: string;
@@ -45,7 +46,7 @@ const FILE_KEYS = new Set<keyof FileSettings>([
   'port', 'host', 'issuer', 'dataDir', 'databaseUrl', 'redisUrl', 'logLevel', 'trustProxy',
   'tokenTtl', 'signingAlg', 'audiences', 'allowInsecureJwksUri',
   'policy', 'policyGitUrl', 'policyGitBranch', 'policyGitPath', 'policyPoll',
-  'auditCheckpointEvery', 'auditCheckpointInterval', 'auditVerifyInterval', 'auditExporters', 'masterKeyFile', 'vaultKekRotation', 'vault', 'vaultKek',
+  'auditCheckpointEvery', 'auditCheckpointInterval', 'auditVerifyInterval', 'auditExporters', 'auditCommit', 'masterKeyFile', 'vaultKekRotation', 'vault', 'vaultKek',
   'providersDir', 'allowInsecureProviderUrls', 'connectSessionTtl', 'refreshInterval',
 ]);
 
@@ -175,14 +176,20 @@ function loadMasterKey(env: Env, file: FileSettings, dataDir: string, production
   return { source: 'file', path: join(dataDir, 'master.key'), generate: true };
 }
 
-function loadAudit(env: Env, file: FileSettings): AlterConfig['audit'] {
+function loadAudit(env: Env, file: FileSettings, production: boolean): AlterConfig['audit'] {
   const everyRaw = pick(env.ALTER_AUDIT_CHECKPOINT_EVERY, file.auditCheckpointEvery);
   const every = everyRaw === undefined ? DEFAULTS.auditCheckpointEvery : Number(everyRaw);
   if (!Number.isInteger(every) || every < 1 || every > 1_000_000) {
     throw new ConfigError('ALTER_AUDIT_CHECKPOINT_EVERY', `must be a number of entries from 1 to 1000000, got "${String(everyRaw)}"`);
   }
   const exporters = pick(env.ALTER_AUDIT_EXPORTERS, file.auditExporters);
+  const commit = String(pick(env.ALTER_AUDIT_COMMIT, file.auditCommit) ?? DEFAULTS.auditCommit);
+  if (commit !== 'sync' && commit !== 'async') throw new ConfigError('ALTER_AUDIT_COMMIT', `must be sync or async, got "${commit}"`);
+  if (commit === 'async' && !production) {
+    throw new ConfigError('ALTER_AUDIT_COMMIT', 'async applies to PostgreSQL (set DATABASE_URL); the embedded database always commits synchronously');
+  }
   return {
+    commit,
     checkpointEvery: every,
     checkpointIntervalMs: durationMs('ALTER_AUDIT_CHECKPOINT_INTERVAL', pick(env.ALTER_AUDIT_CHECKPOINT_INTERVAL, file.auditCheckpointInterval), DEFAULTS.auditCheckpointIntervalMs, 1),
     verifyIntervalMs: durationMs('ALTER_AUDIT_VERIFY_INTERVAL', pick(env.ALTER_AUDIT_VERIFY_INTERVAL, file.auditVerifyInterval), DEFAULTS.auditVerifyIntervalMs, 10),
@@ -266,7 +273,7 @@ export function loadConfig(env: Env = process.env): AlterConfig {
     maintenanceIntervalMs: DEFAULTS.maintenanceIntervalMs,
     policy: loadPolicySource(env, file, dataDir),
     policySyncIntervalMs: DEFAULTS.policySyncIntervalMs,
-    audit: loadAudit(env, file),
+    audit: loadAudit(env, file, databaseUrl !== undefined),
     ...loadVault(env, file, dataDir, databaseUrl !== undefined),
     allowInsecureJwksUri: parseBool('ALTER_ALLOW_INSECURE_JWKS_URI', pick(env.ALTER_ALLOW_INSECURE_JWKS_URI, file.allowInsecureJwksUri) ?? false),
     connect: {

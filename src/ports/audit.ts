@@ -84,6 +84,12 @@ export interface AuditLogStore {
    * processes. Returns the new head.
    */
   append(orgId: string, build: (head: AuditHead) => AuditEntry[]): Promise<AuditHead>;
+  /**
+   * Resolves once every entry committed before the call is on disk. Appends may be committed
+   * without waiting for the disk (`ALTER_AUDIT_COMMIT=async`), so whatever takes entries out of
+   * the database (exporters, signed checkpoints) calls this between reading and sending them.
+   */
+  durable(): Promise<void>;
   head(orgId: string): Promise<AuditHead | undefined>;
   heads(): Promise<AuditHead[]>;
   /** Entries with `seq > afterSeq`, in seq order (verification, exporters). */

@@ -10,6 +10,19 @@ export interface QueryOptions {
    * distinct text costs server memory on every pooled connection. Ignored where it does not apply.
    */
   prepare?: boolean;
+  /**
+   * `false`: the commit of this statement (run on its own, outside a transaction) does not wait
+   * for its write-ahead log to reach disk (PostgreSQL `synchronous_commit = off`). It is visible
+   * at once and reaches disk within a fraction of a second; a database server crash before that
+   * loses it (never only part of it, and never a later commit without it). Errors are still
+   * reported. Ignored where it does not apply (PGlite always commits synchronously).
+   */
+  synchronousCommit?: boolean;
+}
+
+export interface TransactionOptions {
+  /** `false`: the transaction's commit does not wait for the disk, as in {@link QueryOptions}. */
+  synchronousCommit?: boolean;
 }
 
 export interface SqlExecutor {
@@ -20,7 +33,7 @@ export interface SqlExecutor {
 export interface SqlDatabase extends SqlExecutor {
   readonly kind: 'postgres' | 'pglite';
   /** Runs `fn` in one transaction (BEGIN … COMMIT, ROLLBACK on throw) on one connection. */
-  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** Resolves when the database answers a trivial query; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

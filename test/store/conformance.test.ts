@@ -23,3 +23,18 @@ describeStoreConformance('PostgreSQL', async () => {
     },
   };
 });
+
+// the same guarantees when audit entries are committed without waiting for the disk
+describeStoreConformance('PostgreSQL, asynchronous audit commits', async () => {
+  const database = await createTestDatabase();
+  const db = await openPostgres(database.url, { max: 5 });
+  const store = createSqlStore(db, { audit: { commit: 'async' } });
+  return {
+    store,
+    db,
+    async cleanup() {
+      await store.close();
+      await database.drop();
+    },
+  };
+});

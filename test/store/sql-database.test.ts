@@ -117,6 +117,22 @@ describe.each(engines)('SqlDatabase adapter: $name', (engine) => {
     await expect(db.query(text, [1, 'after'], { prepare: true })).resolves.toEqual([{ n: 2, note: 'after' }]);
   });
 
+  it('commits without waiting for the disk only when asked (synchronousCommit: false), statements and transactions', async () => {
+    const setting = 'SELECT current_setting($1) AS v';
+    const param = ['synchronous_commit'];
+    // PGlite always commits synchronously (the option does not apply there)
+    const off = engine.name === 'postgres' ? 'off' : 'on';
+    expect(await db.query(setting, param)).toEqual([{ v: 'on' }]);
+    expect(await db.query(setting, param, { synchronousCommit: false })).toEqual([{ v: off }]);
+    expect(await db.query(setting, param, { synchronousCommit: false, prepare: true })).toEqual([{ v: off }]);
+    await db.query('INSERT INTO t (id, note) VALUES ($1, $2)', [77, 'async'], { synchronousCommit: false });
+    expect(await db.query('SELECT note FROM t WHERE id = $1', [77])).toEqual([{ note: 'async' }]);
+    expect(await db.transaction((tx) => tx.query(setting, param), { synchronousCommit: false })).toEqual([{ v: off }]);
+    // SET LOCAL ends with its transaction: the connection goes back to the pool as it was
+    for (let i = 0; i < 4; i++) expect(await db.transaction((tx) => tx.query(setting, param))).toEqual([{ v: 'on' }]);
+    expect(await db.query(setting, param)).toEqual([{ v: 'on' }]);
+  });
+
   it('reports SQLSTATE and constraint on errors', async () => {
     await expect(db.query('INSERT INTO t (id) VALUES ($1)', [1])).rejects.toMatchObject({ code: '23505', constraint: 't_pkey' });
     await expect(db.query('SELECT * FROM no_such_table')).rejects.toMatchObject({ code: '42P01' });
@@ -124,9 +140,28 @@ describe.each(engines)('SqlDatabase adapter: $name', (engine) => {
 
   it('closes idempotently; queries fail afterwards', async () => {
     const other = await engine.open();
+    await other.db.query('SELECT 1', [], { synchronousCommit: false });
     await other.db.close();
     await other.db.close();
     await expect(other.db.ping()).rejects.toThrow();
+    await expect(other.db.query('SELECT $1::int AS n', [1], { synchronousCommit: false })).rejects.toThrow();
     await other.cleanup();
+  });
+});
+
+describe('PostgreSQL: asynchronous commits keep the connection string\'s own options', () => {
+  it('adds synchronous_commit=off to the options startup parameter the operator set', async () => {
+    const database = await createTestDatabase();
+    const url = new URL(database.url);
+    url.searchParams.set('options', '-c application_name=alter-options-test');
+    const db = await openPostgres(url.toString(), { max: 2 });
+    try {
+      const text = "SELECT current_setting('synchronous_commit') AS sync, current_setting('application_name') AS app";
+      expect(await db.query(text)).toEqual([{ sync: 'on', app: 'alter-options-test' }]);
+      expect(await db.query(text, [], { synchronousCommit: false })).toEqual([{ sync: 'off', app: 'alter-options-test' }]);
+    } finally {
+      await db.close();
+      await database.drop();
+    }
   });
 });

@@ -50,6 +50,7 @@ function wrap(db: PGlite): SqlDatabase {
   return {
     kind: 'pglite',
     query: <T>(text: string, params?: readonly unknown[]) => run<T>(db, text, params),
+    // options (synchronousCommit) do not apply: PGlite always commits synchronously
     transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
       return db.transaction((tx) => fn({ query: <R>(text: string, params?: readonly unknown[]) => run<R>(tx, text, params) }));
     },

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { PoolClient, QueryResult } from 'pg';
-import type { QueryOptions, SqlDatabase, SqlExecutor } from '../../ports/sql.ts';
+import type { QueryOptions, SqlDatabase, SqlExecutor, TransactionOptions } from '../../ports/sql.ts';
 import { ServiceUnavailable } from '../../shared/errors.ts';
 import { INT8_OID, parseInt8 } from './parse-int8.ts';
 import { QueryDeadlines } from './query-deadlines.ts';
@@ -70,6 +70,17 @@ async function run<T>(deadlines: QueryDeadlines, target: pg.Pool | PoolClient, t
 }
 
 /**
+ * `url` with `-c synchronous_commit=off` added to its `options` startup parameter (kept with any
+ * the operator set there: a connection string's parameters override pg's other settings).
+ */
+function withAsyncCommit(url: string): string {
+  const parsed = new URL(url);
+  const options = parsed.searchParams.get('options');
+  parsed.searchParams.set('options', `${options ? `${options} ` : ''}-c synchronous_commit=off`);
+  return parsed.toString();
+}
+
+/**
  * Opens a `pg.Pool` on `url`. `timestamptz` comes back as `Date`, `json`/`jsonb` parsed and
  * `int8` as a number (a `bigint` beyond 2^53). The type parsers are set on this pool only,
  * not globally. Errors of idle pooled clients (server restart, network cut) are swallowed:
@@ -78,15 +89,29 @@ async function run<T>(deadlines: QueryDeadlines, target: pg.Pool | PoolClient, t
 export async function openPostgres(url: string, options: PostgresOptions = {}): Promise<SqlDatabase> {
   const types = new pg.TypeOverrides();
   types.setTypeParser(INT8_OID, parseInt8);
-  const pool = new pg.Pool({
-    connectionString: url,
+  const settings = {
     types,
     // bounded waits: a database that does not answer fails requests instead of hanging them
     connectionTimeoutMillis: 5000,
     // statement waits are bounded by `deadlines` below, not pg's per-query timer (query-deadlines.ts)
     ...(options.max === undefined ? {} : { max: options.max }),
-  });
+  };
+  const pool = new pg.Pool({ ...settings, connectionString: url });
   pool.on('error', noop);
+  /**
+   * Statements committed without waiting for the disk run on connections of their own, opened on
+   * first use: `synchronous_commit` is a session setting, and a single statement has no
+   * transaction to scope `SET LOCAL` to.
+   */
+  let asyncCommitPool: pg.Pool | undefined;
+  const asyncCommit = (): pg.Pool => {
+    if (closed) return pool; // which refuses: no new connections once closed
+    if (!asyncCommitPool) {
+      asyncCommitPool = new pg.Pool({ ...settings, connectionString: withAsyncCommit(url) });
+      asyncCommitPool.on('error', noop);
+    }
+    return asyncCommitPool;
+  };
   const deadlines = new QueryDeadlines(options.queryTimeoutMs ?? QUERY_TIMEOUT_MS);
   let closed: Promise<void> | undefined;
 
@@ -121,10 +146,11 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     kind: 'postgres',
     // pool.query, not withClient: checking a client out per statement with promises makes far more
     // of each query's objects outlive young-generation collections (measured: 4× the GC pauses)
-    query: <T>(text: string, params?: readonly unknown[], options?: QueryOptions) => run<T>(deadlines, pool, text, params, options),
-    transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    query: <T>(text: string, params?: readonly unknown[], options?: QueryOptions) =>
+      run<T>(deadlines, options?.synchronousCommit === false ? asyncCommit() : pool, text, params, options),
+    transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options?: TransactionOptions): Promise<T> {
       return withClient(async (client, discard) => {
-        await run(deadlines, client, 'BEGIN');
+        await run(deadlines, client, options?.synchronousCommit === false ? 'BEGIN; SET LOCAL synchronous_commit = off' : 'BEGIN');
         try {
           const result = await fn({ query: <R>(text: string, params?: readonly unknown[], options?: QueryOptions) => run<R>(deadlines, client, text, params, options) });
           await run(deadlines, client, 'COMMIT');
@@ -141,7 +167,7 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
       await database.query('SELECT 1');
     },
     close(): Promise<void> {
-      closed ??= pool.end();
+      closed ??= Promise.all([pool.end(), asyncCommitPool?.end()]).then(noop);
       return closed;
     },
   };

@@ -2,7 +2,7 @@ import type { SqlDatabase } from '../../ports/sql.ts';
 import type { Store } from '../../ports/store.ts';
 import { createAdminKeyRepository } from './sql/admin-key-repository.ts';
 import { createAgentRepository } from './sql/agent-repository.ts';
-import { createAuditLogRepository } from './sql/audit-log-repository.ts';
+import { createAuditLogRepository, type AuditLogRepositoryOptions } from './sql/audit-log-repository.ts';
 import { createAppKeyRepository, createAppRepository } from './sql/app-repository.ts';
 import { createConnectionRepository } from './sql/connection-repository.ts';
 import { createConnectSessionRepository } from './sql/connect-session-repository.ts';
@@ -23,9 +23,9 @@ import { createVaultKekRepository, createVaultRecordRepository } from './sql/vau
 
 /**
  * The {@link Store} over one SQL database (PostgreSQL or PGlite; the SQL is the same).
- * Call `migrate()` before using the repositories.
+ * Call `migrate()` before using the repositories. `audit.commit`: see {@link AuditLogRepositoryOptions}.
  */
-export function createSqlStore(db: SqlDatabase): Store {
+export function createSqlStore(db: SqlDatabase, options: { audit?: AuditLogRepositoryOptions } = {}): Store {
   return {
     kind: db.kind,
     oidc: createOidcModelRepository(db),
@@ -38,7 +38,7 @@ export function createSqlStore(db: SqlDatabase): Store {
     connections: createConnectionRepository(db),
     policies: createPolicyRevisionRepository(db),
     delegations: createDelegationCounterRepository(db),
-    audit: createAuditLogRepository(db),
+    audit: createAuditLogRepository(db, options.audit),
     exportCursors: createExportCursorRepository(db),
     vaultRecords: createVaultRecordRepository(db),
     vaultKeks: createVaultKekRepository(db),

@@ -102,6 +102,9 @@ export async function exportOrg(ctx: ExportContext, exporter: ExporterRuntime, o
     const entries = await ctx.audit.read(orgId, seq, batchSize);
     const last = entries.at(-1);
     if (!last) return;
+    // entries committed without waiting for the disk (ALTER_AUDIT_COMMIT=async) are flushed
+    // before a copy leaves: a database crash must not take back what a sink already holds
+    await ctx.audit.durable();
     const { failure, advanced, complete } = await deliver(ctx, exporter, orgId, entries);
     if (advanced) failures = 0;
     if (failure) {

@@ -15,8 +15,8 @@ describe('exporters on PostgreSQL', () => {
   let fake: FakeSink;
   const stores: Store[] = [];
 
-  async function node(): Promise<Store> {
-    const store = createSqlStore(await openPostgres(database.url, { max: 4 }));
+  async function node(commit: 'sync' | 'async' = 'sync'): Promise<Store> {
+    const store = createSqlStore(await openPostgres(database.url, { max: 4 }), { audit: { commit } });
     await store.migrate();
     stores.push(store);
     return store;
@@ -66,5 +66,30 @@ describe('exporters on PostgreSQL', () => {
     expect(fake.violations).toEqual([]);
     expect(new Set(fake.dedup.keys())).toEqual(new Set(entries.map((e) => `${e.orgId}:${e.seq}`)));
     expect((await a.exportCursors.list()).map((c) => [c.orgId, c.seq])).toEqual([['org-a', 30], ['org-b', 10]]);
+  });
+
+  test('with asynchronous audit commits, entries are on disk before a sink receives them', async () => {
+    const { log } = capturingLogger();
+    const store = await node('async');
+    const probe = await openPostgres(database.url, { max: 1 });
+    try {
+      await appendEvents(store.audit, 'org-a', mixedEvents(5));
+      // where the log ended once the (asynchronously committed) entries were in
+      const lsn = (await probe.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn'))[0]!.lsn;
+      const held = fake.holdNext();
+      const runner = await startTestExporters(store, [elastic.config(fake, { batchSize: 10 })], log);
+      const pass = runner.runOnce();
+      await held.arrived;
+      // the exporter's durability barrier ran first: the write-ahead log is flushed past the entries
+      const [flushed] = await probe.query<{ ok: boolean }>('SELECT pg_current_wal_flush_lsn() >= $1::pg_lsn AS ok', [lsn]);
+      expect(flushed).toEqual({ ok: true });
+      expect(await probe.query('SELECT id FROM audit_flushes')).toEqual([{ id: 1 }]);
+      held.release();
+      await pass;
+      await runner.stop();
+      expect(fake.dedup.size).toBe(5);
+    } finally {
+      await probe.close();
+    }
   });
 });

@@ -25,6 +25,18 @@ export function describeAuditLog(ctx: StoreContext): void {
       expect((await store.audit.heads()).some((h) => h.orgId === orgId)).toBe(true);
     });
 
+    it('durable() returns once everything committed before it is on disk (the write-ahead log is flushed past it)', async () => {
+      const { store, db } = ctx();
+      const orgId = unique('org');
+      const log = new AuditLog({ store: store.audit });
+      await Promise.all(Array.from({ length: 5 }, (_, i) => log.record({ orgId, type: 'token.issued', data: { n: i } })));
+      const lsn = (await db.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn'))[0]!.lsn;
+      await store.audit.durable();
+      expect(await db.query('SELECT pg_current_wal_flush_lsn() >= $1::pg_lsn AS ok', [lsn])).toEqual([{ ok: true }]);
+      await store.audit.durable(); // again: the barrier row is updated, not duplicated
+      expect(await db.query('SELECT count(*) AS n FROM audit_flushes')).toEqual([{ n: 1 }]);
+    });
+
     it('filters by type, agent, run, end user, provider, time and cursor', async () => {
       const { store } = ctx();
       const orgId = unique('org');

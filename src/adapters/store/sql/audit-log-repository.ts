@@ -100,7 +100,16 @@ function fastPathSql(rows: number): string {
  * row, which serialises writers exactly like the lock) and inserts the rows only if it moved.
  * If another writer got there first, nothing is written and the locking path runs.
  */
-export function createAuditLogRepository(db: SqlDatabase): AuditLogStore {
+export interface AuditLogRepositoryOptions {
+  /**
+   * `async`: appends commit without waiting for the disk (docs/audit.md, Durability); what
+   * leaves the database is first made durable by {@link AuditLogStore.durable}.
+   */
+  commit?: 'sync' | 'async';
+}
+
+export function createAuditLogRepository(db: SqlDatabase, options: AuditLogRepositoryOptions = {}): AuditLogStore {
+  const synchronousCommit = options.commit !== 'async';
   /** Orgs whose head row exists (head rows are never deleted): their appends skip the upsert. */
   const knownHeads = new Set<string>();
   /** The head this node last committed, per org: where the fast path chains on. */
@@ -113,7 +122,7 @@ export function createAuditLogRepository(db: SqlDatabase): AuditLogStore {
       [head.orgId, last.seq, last.entryHash, head.seq, head.entryHash, ...entryParams(entries)],
       // the usual small batches run as prepared statements: planning this statement costs
       // PostgreSQL more than running it (measured: ~0.3 ms of each proxied call's latency)
-      { prepare: entries.length <= PREPARED_BATCH_MAX },
+      { prepare: entries.length <= PREPARED_BATCH_MAX, synchronousCommit },
     );
     return Number(rows[0]?.n ?? 0) === entries.length;
   }
@@ -141,7 +150,7 @@ export function createAuditLogRepository(db: SqlDatabase): AuditLogStore {
         );
         knownHeads.add(orgId);
         return { orgId, seq: last.seq, entryHash: last.entryHash };
-      });
+      }, { synchronousCommit });
     }
 
   return {
@@ -166,6 +175,12 @@ export function createAuditLogRepository(db: SqlDatabase): AuditLogStore {
       const head = await appendLocked(orgId, build);
       lastHeads.set(orgId, head);
       return head;
+    },
+
+    async durable() {
+      // A write committed synchronously: PostgreSQL flushes the write-ahead log up to its commit
+      // record, so every commit before it (asynchronous ones included) is on disk when it returns.
+      await db.query('INSERT INTO audit_flushes (id, flushed_at) VALUES (1, now()) ON CONFLICT (id) DO UPDATE SET flushed_at = excluded.flushed_at');
     },
 
     async head(orgId) {

@@ -5,6 +5,7 @@ import { SCHEMA_V2 } from './schema-v2.ts';
 import { SCHEMA_V3 } from './schema-v3.ts';
 import { SCHEMA_V4 } from './schema-v4.ts';
 import { SCHEMA_V5 } from './schema-v5.ts';
+import { SCHEMA_V6 } from './schema-v6.ts';
 
 /** One versioned schema change. Applied once, in `version` order, never edited afterwards. */
 export interface Migration {
@@ -21,6 +22,7 @@ export const migrations: readonly Migration[] = [
   { version: 3, name: 'tamper-evident audit log', sql: SCHEMA_V3 },
   { version: 4, name: 'built-in vault', sql: SCHEMA_V4 },
   { version: 5, name: 'connections', sql: SCHEMA_V5 },
+  { version: 6, name: 'audit durability barrier', sql: SCHEMA_V6 },
 ];
 
 /**
