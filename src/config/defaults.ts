@@ -31,9 +31,10 @@ export const DEFAULTS = {
   policySyncIntervalMs: 15_000,
   /** Audit checkpoints: every 1000 entries or every minute; full verification every hour. */
   auditCheckpointEvery: 1000,
-  auditCommit: 'sync',
   auditCheckpointIntervalMs: 60_000,
   auditVerifyIntervalMs: 3_600_000,
+  /** Audit appends: answered once flushed to disk (docs/audit.md, Durability). */
+  auditCommit: 'sync',
   /** Vault: a new key-encryption key every 30 days; old records re-wrapped by a job every minute. */
   vaultKekRotationMs: 30 * 24 * 3_600_000,
   vaultRewrapIntervalMs: 60_000,

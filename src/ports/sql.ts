@@ -20,10 +20,8 @@ export interface QueryOptions {
   synchronousCommit?: boolean;
 }
 
-export interface TransactionOptions {
-  /** `false`: the transaction's commit does not wait for the disk, as in {@link QueryOptions}. */
-  synchronousCommit?: boolean;
-}
+/** `synchronousCommit: false`: the transaction's commit does not wait for the disk, as in {@link QueryOptions}. */
+export type TransactionOptions = Pick<QueryOptions, 'synchronousCommit'>;
 
 export interface SqlExecutor {
   /** Runs one statement and returns its rows. */

@@ -2,6 +2,7 @@ import { openPglite } from '../../src/adapters/store/pglite.ts';
 import { openPostgres } from '../../src/adapters/store/postgres.ts';
 import { createSqlStore } from '../../src/adapters/store/sql-store.ts';
 import { createTestDatabase } from '../helpers/postgres.ts';
+import type { OpenedStore } from './conformance/context.ts';
 import { describeStoreConformance } from './conformance/describe-store-conformance.ts';
 
 describeStoreConformance('PGlite (in memory)', async () => {
@@ -10,10 +11,11 @@ describeStoreConformance('PGlite (in memory)', async () => {
   return { store, db, cleanup: () => store.close() };
 });
 
-describeStoreConformance('PostgreSQL', async () => {
+/** A store on a fresh PostgreSQL database, with audit entries committed as `commit` says. */
+async function postgresStore(commit: 'sync' | 'async'): Promise<OpenedStore> {
   const database = await createTestDatabase();
   const db = await openPostgres(database.url, { max: 5 });
-  const store = createSqlStore(db);
+  const store = createSqlStore(db, { audit: { commit } });
   return {
     store,
     db,
@@ -22,19 +24,9 @@ describeStoreConformance('PostgreSQL', async () => {
       await database.drop();
     },
   };
-});
+}
+
+describeStoreConformance('PostgreSQL', () => postgresStore('sync'));
 
 // the same guarantees when audit entries are committed without waiting for the disk
-describeStoreConformance('PostgreSQL, asynchronous audit commits', async () => {
-  const database = await createTestDatabase();
-  const db = await openPostgres(database.url, { max: 5 });
-  const store = createSqlStore(db, { audit: { commit: 'async' } });
-  return {
-    store,
-    db,
-    async cleanup() {
-      await store.close();
-      await database.drop();
-    },
-  };
-});
+describeStoreConformance('PostgreSQL, asynchronous audit commits', () => postgresStore('async'));

@@ -98,13 +98,11 @@ export async function exportOrg(ctx: ExportContext, exporter: ExporterRuntime, o
   const next = failures > 0 ? nextAttemptOf(cursor?.lastError) : undefined;
   if (next && next > ctx.now()) return;
 
-  while (!ctx.stopping()) {
-    const entries = await ctx.audit.read(orgId, seq, batchSize);
+  while (!ctx.stopping() && seq < headSeq) {
+    // never past `headSeq`: the pass made the entries up to it durable before it began
+    const entries = await ctx.audit.read(orgId, seq, Math.min(batchSize, headSeq - seq));
     const last = entries.at(-1);
     if (!last) return;
-    // entries committed without waiting for the disk (ALTER_AUDIT_COMMIT=async) are flushed
-    // before a copy leaves: a database crash must not take back what a sink already holds
-    await ctx.audit.durable();
     const { failure, advanced, complete } = await deliver(ctx, exporter, orgId, entries);
     if (advanced) failures = 0;
     if (failure) {
@@ -116,6 +114,5 @@ export async function exportOrg(ctx: ExportContext, exporter: ExporterRuntime, o
     ctx.log.debug({ sink: name, org: orgId, from: entries[0]!.seq, to: last.seq }, 'audit entries exported');
     seq = last.seq;
     failures = 0;
-    if (entries.length < batchSize) return;
   }
 }

@@ -41,6 +41,12 @@ export interface Exporters {
 type CursorIndex = Map<string, ExportCursor>;
 const cursorKey = (sink: string, orgId: string) => `${sink}\u0000${orgId}`;
 
+/** Whether `exporter` may have entries of `head`'s org to send (not caught up, not dead). */
+function behind(exporter: ExporterRuntime, head: AuditHead, cursors: CursorIndex): boolean {
+  const known = cursors.get(cursorKey(exporter.config.name, head.orgId));
+  return !known || (known.seq < head.seq && !known.deadAt);
+}
+
 /**
  * One exporter over every org; an org whose pass throws (store error) does not stop the others.
  * Orgs the exporter is caught up with, or dead for, are skipped without a query; the others
@@ -50,8 +56,7 @@ async function exportAll(ctx: ExportContext, exporter: ExporterRuntime, heads: r
   const errors: unknown[] = [];
   for (const head of heads) {
     if (ctx.stopping()) break;
-    const known = cursors.get(cursorKey(exporter.config.name, head.orgId));
-    if (known && (known.seq >= head.seq || known.deadAt)) continue;
+    if (!behind(exporter, head, cursors)) continue;
     try {
       await exportOrg(ctx, exporter, head.orgId, head.seq);
     } catch (error) {
@@ -93,6 +98,11 @@ export async function startExporters(deps: ExportersDeps): Promise<Exporters> {
     if (stopped || exporters.length === 0) return;
     const [heads, list] = await Promise.all([ctx.audit.heads(), ctx.cursors.list()]);
     const cursors: CursorIndex = new Map(list.map((c) => [cursorKey(c.sink, c.orgId), c]));
+    if (!exporters.some((exporter) => heads.some((head) => behind(exporter, head, cursors)))) return;
+    // A pass sends entries up to these heads only. Entries committed without waiting for the
+    // disk (ALTER_AUDIT_COMMIT=async) are flushed first, once for the whole pass: a database
+    // crash must not take back what a sink already holds.
+    await ctx.audit.durable();
     // Sinks are independent: a slow one does not hold the others back.
     const errors = (await Promise.all(exporters.map((exporter) => exportAll(ctx, exporter, heads, cursors)))).flat();
     if (errors.length > 0) throw errors[0];

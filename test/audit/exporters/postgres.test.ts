@@ -92,4 +92,27 @@ describe('exporters on PostgreSQL', () => {
       await probe.close();
     }
   });
+
+  test('a pass with entries to send makes the log durable; a pass with none writes nothing', async () => {
+    const { log } = capturingLogger();
+    const store = await node('async');
+    const probe = await openPostgres(database.url, { max: 1 });
+    const probeRows = () => probe.query<{ flushed_at: Date }>('SELECT flushed_at FROM audit_flushes');
+    const flushedAt = async () => (await probeRows()).map((r) => r.flushed_at.getTime());
+    try {
+      const runner = await startTestExporters(store, [elastic.config(fake, { batchSize: 2 })], log);
+      await runner.runOnce();
+      expect(await probeRows()).toEqual([]); // nothing to send: no barrier write
+      await appendEvents(store.audit, 'org-a', mixedEvents(5));
+      await runner.runOnce();
+      expect(fake.dedup.size).toBe(5);
+      const first = await flushedAt();
+      expect(first).toHaveLength(1);
+      await runner.runOnce(); // caught up
+      expect(await flushedAt()).toEqual(first);
+      await runner.stop();
+    } finally {
+      await probe.close();
+    }
+  });
 });
