@@ -37,8 +37,13 @@ export function chainEntries(head: AuditHead, events: readonly AuditEventInput[]
  */
 export class AuditLog implements AuditSink {
   readonly #store: AuditLogStore;
-  readonly #queues = new Map<string, Pending[]>();
-  readonly #flushing = new Set<string>();
+  /**
+   * One queue per org, kept once created (orgs are few and long-lived): a `Map` entry added and
+   * deleted per flush would make V8 allocate a new table in the old generation every few
+   * requests (a rehashed table stays in its table's generation), garbage only a major
+   * collection frees.
+   */
+  readonly #queues = new Map<string, OrgQueue>();
   readonly #listeners = new Set<(head: AuditHead) => void>();
 
   constructor(deps: { store: AuditLogStore }) {
@@ -47,10 +52,10 @@ export class AuditLog implements AuditSink {
 
   record(event: AuditEventInput): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const queue = this.#queues.get(event.orgId) ?? [];
-      queue.push({ event, resolve, reject });
-      this.#queues.set(event.orgId, queue);
-      if (!this.#flushing.has(event.orgId)) void this.#flush(event.orgId);
+      let queue = this.#queues.get(event.orgId);
+      if (!queue) this.#queues.set(event.orgId, (queue = { pending: [], flushing: false }));
+      queue.pending.push({ event, resolve, reject });
+      if (!queue.flushing) void this.#flush(event.orgId, queue);
     });
   }
 
@@ -59,14 +64,14 @@ export class AuditLog implements AuditSink {
     this.#listeners.add(listener);
   }
 
-  async #flush(orgId: string): Promise<void> {
-    this.#flushing.add(orgId);
+  async #flush(orgId: string, queue: OrgQueue): Promise<void> {
+    queue.flushing = true;
     try {
       await undefined; // events recorded in the same turn as this one join its batch
-      for (;;) {
-        const queue = this.#queues.get(orgId);
-        if (!queue || queue.length === 0) break;
-        const batch = queue.splice(0, MAX_BATCH);
+      while (queue.pending.length > 0) {
+        let batch = queue.pending;
+        if (batch.length <= MAX_BATCH) queue.pending = [];
+        else batch = batch.splice(0, MAX_BATCH);
         try {
           const head = await this.#store.append(orgId, (h) => chainEntries(h, batch.map((p) => p.event)));
           for (const p of batch) p.resolve();
@@ -79,8 +84,12 @@ export class AuditLog implements AuditSink {
         }
       }
     } finally {
-      this.#flushing.delete(orgId);
-      this.#queues.delete(orgId);
+      queue.flushing = false;
     }
   }
+}
+
+interface OrgQueue {
+  pending: Pending[];
+  flushing: boolean;
 }

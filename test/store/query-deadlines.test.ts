@@ -25,6 +25,24 @@ describe('QueryDeadlines', () => {
     expect(deadlines.waiting).toBe(0);
   });
 
+  it('keeps track of many queries settling out of order, and expires only the ones still waiting', async () => {
+    const deadlines = new QueryDeadlines(40, 5);
+    const answers: Array<(value: number) => void> = [];
+    const bounded = Array.from({ length: 5 }, () => deadlines.bound(new Promise<number>((resolve) => { answers.push(resolve); }), timeout).catch((err: unknown) => err));
+    expect(deadlines.waiting).toBe(5);
+    answers[2]!(2);
+    answers[0]!(0);
+    answers[4]!(4);
+    await Promise.resolve();
+    expect(deadlines.waiting).toBe(2);
+    const later = deadlines.bound(new Promise<number>((resolve) => setTimeout(() => resolve(5), 60)), timeout).catch((err: unknown) => err);
+    const results = await Promise.all([...bounded, later]);
+    expect(results).toEqual([0, new Error('deadline passed'), 2, new Error('deadline passed'), 4, new Error('deadline passed')]);
+    expect(deadlines.waiting).toBe(0);
+    await expect(deadlines.bound(Promise.resolve('again'), timeout)).resolves.toBe('again');
+    expect(deadlines.waiting).toBe(0);
+  });
+
   it('ignores a late answer after the deadline', async () => {
     const deadlines = new QueryDeadlines(20, 5);
     let answer!: (value: string) => void;

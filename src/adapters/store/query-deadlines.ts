@@ -9,13 +9,20 @@
  * which was most of the proxy's p99; 20,000 sequential queries in a bare script show the same
  * (heap 33 MB with it, 11 MB without).
  *
+ * Why a linked list and not a `Set`: V8 allocates a rehashed `Set`/`Map` table in the generation
+ * of the table it replaces, so a long-lived `Set` that gains and loses an entry per query
+ * allocates a new table straight in the old generation every few queries (about 80 bytes per
+ * query), garbage that only a major collection frees. The list allocates nothing but the entry.
+ *
  * A query past its deadline is abandoned, like `pg` does it: its caller gets the error at once;
  * the statement itself finishes (or fails) on its connection unobserved.
  */
 export class QueryDeadlines {
   readonly #timeoutMs: number;
   readonly #tickMs: number;
-  readonly #waiting = new Set<{ deadline: number; expire: () => void }>();
+  /** Waiting queries, oldest first: they share one timeout, so this is also deadline order. */
+  readonly #list: Waiter = sentinel();
+  #size = 0;
   #timer: NodeJS.Timeout | undefined;
 
   /** `timeoutMs` is honoured within `tickMs` (default: a quarter of it, at most 1 s). */
@@ -27,16 +34,15 @@ export class QueryDeadlines {
   /** Settles like `work`, or rejects with `timeout()` once the deadline has passed. */
   bound<T>(work: Promise<T>, timeout: () => Error): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const entry = { deadline: performance.now() + this.#timeoutMs, expire: () => reject(timeout()) };
-      this.#waiting.add(entry);
+      const waiter = this.#add(performance.now() + this.#timeoutMs, () => reject(timeout()));
       this.#timer ??= setInterval(() => this.#tick(), this.#tickMs).unref();
       work.then(
         (value) => {
-          this.#waiting.delete(entry);
+          this.#remove(waiter);
           resolve(value);
         },
         (error: unknown) => {
-          this.#waiting.delete(entry);
+          this.#remove(waiter);
           reject(error);
         },
       );
@@ -45,19 +51,49 @@ export class QueryDeadlines {
 
   /** How many queries are being waited for (for tests). */
   get waiting(): number {
-    return this.#waiting.size;
+    return this.#size;
+  }
+
+  #add(deadline: number, expire: () => void): Waiter {
+    const last = this.#list.prev;
+    const waiter: Waiter = { deadline, expire, prev: last, next: this.#list };
+    last.next = waiter;
+    this.#list.prev = waiter;
+    this.#size += 1;
+    return waiter;
+  }
+
+  /** Unlinks `waiter` if it is still waiting (a settled or expired one is unlinked already). */
+  #remove(waiter: Waiter): void {
+    if (waiter.next === waiter) return;
+    waiter.prev.next = waiter.next;
+    waiter.next.prev = waiter.prev;
+    waiter.prev = waiter.next = waiter;
+    this.#size -= 1;
   }
 
   #tick(): void {
     const now = performance.now();
-    for (const entry of this.#waiting) {
-      if (entry.deadline > now) continue;
-      this.#waiting.delete(entry);
-      entry.expire();
+    for (let first = this.#list.next; first !== this.#list && first.deadline <= now; first = this.#list.next) {
+      this.#remove(first);
+      first.expire();
     }
-    if (this.#waiting.size === 0) {
+    if (this.#size === 0) {
       clearInterval(this.#timer);
       this.#timer = undefined;
     }
   }
+}
+
+interface Waiter {
+  deadline: number;
+  expire: () => void;
+  prev: Waiter;
+  next: Waiter;
+}
+
+function sentinel(): Waiter {
+  const list = { deadline: Infinity, expire: () => {} } as Waiter;
+  list.prev = list.next = list;
+  return list;
 }

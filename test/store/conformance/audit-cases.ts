@@ -25,6 +25,25 @@ export function describeAuditLog(ctx: StoreContext): void {
       expect((await store.audit.heads()).some((h) => h.orgId === orgId)).toBe(true);
     });
 
+    it('commits events recorded together in batches of at most 500, in order, across orgs, and keeps taking events after each flush', async () => {
+      const { store } = ctx();
+      const [a, b] = [unique('org'), unique('org')];
+      const log = new AuditLog({ store: store.audit });
+      const appends: Array<{ orgId: string; seq: number }> = [];
+      log.onAppend((head) => appends.push({ orgId: head.orgId, seq: head.seq }));
+      await Promise.all([
+        ...Array.from({ length: 1201 }, (_, n) => log.record({ orgId: a, type: 'proxy.request', data: { n } })),
+        log.record({ orgId: b, type: 'proxy.request', data: { n: 0 } }),
+      ]);
+      expect(appends.filter((x) => x.orgId === a).map((x) => x.seq)).toEqual([500, 1000, 1201]);
+      expect(appends.filter((x) => x.orgId === b).map((x) => x.seq)).toEqual([1]);
+      await log.record({ orgId: a, type: 'proxy.request', data: { n: 1201 } });
+      await log.record({ orgId: b, type: 'proxy.request', data: { n: 1 } });
+      expect(appends.slice(-2)).toEqual([{ orgId: a, seq: 1202 }, { orgId: b, seq: 2 }]);
+      const entries = await store.audit.read(a, 0, 2000);
+      expect(entries.map((e) => JSON.parse(e.event).n)).toEqual(Array.from({ length: 1202 }, (_, n) => n));
+    });
+
     it('durable() returns once everything committed before it is on disk (the write-ahead log is flushed past it)', async () => {
       const { store, db } = ctx();
       const orgId = unique('org');
