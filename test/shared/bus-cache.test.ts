@@ -96,4 +96,56 @@ describe('BusCache', () => {
     expect(src.reads).toBe(reads + 3);
     expect(cache.maxAgeMs).toBe(30);
   });
+
+  it('renews a hit older than half of maxAgeMs in the background: callers do not wait for it', async () => {
+    const cache = new BusCache<string>({ bus: createLocalBus(), channel: 'c5', maxAgeMs: 200 });
+    const src = source();
+    src.values.set('k', 'v1');
+    expect(await cache.get('k', src.load('k'))).toBe('v1');
+    await new Promise((resolve) => setTimeout(resolve, 110));
+    src.values.set('k', 'v2');
+    const open = src.hold();
+    expect(await cache.get('k', src.load('k'))).toBe('v1'); // served at once, the reload waits on the store
+    expect(await cache.get('k', src.load('k'))).toBe('v1');
+    expect(src.reads).toBe(2); // one reload, shared
+    open();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(await cache.get('k', src.load('k'))).toBe('v2');
+    expect(src.reads).toBe(2);
+  });
+
+  it('a failed renewal leaves the entry to expire; then callers see the failure until the store answers', async () => {
+    const cache = new BusCache<string>({ bus: createLocalBus(), channel: 'c6', maxAgeMs: 60 });
+    expect(await cache.get('k', async () => 'v1')).toBe('v1');
+    await new Promise((resolve) => setTimeout(resolve, 35));
+    const down = async (): Promise<string> => { throw new Error('store down'); };
+    expect(await cache.get('k', down)).toBe('v1');
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    await expect(cache.get('k', down)).rejects.toThrow('store down');
+    expect(await cache.get('k', async () => 'v2')).toBe('v2');
+  });
+
+  it('callers that miss while a load runs share it, but not across an invalidation of the key', async () => {
+    const cache = new BusCache<string>({ bus: createLocalBus(), channel: 'c7', maxAgeMs: 60_000 });
+    await cache.start();
+    const src = source();
+    src.values.set('k', 'old');
+    let open = src.hold();
+    const [a, b] = [cache.get('k', src.load('k')), cache.get('k', src.load('k'))];
+    open();
+    expect(await Promise.all([a, b])).toEqual(['old', 'old']);
+    expect(src.reads).toBe(1);
+    await cache.invalidate('k');
+    open = src.hold();
+    const before = cache.get('k', src.load('k')); // reads "old", then waits
+    src.values.set('k', 'new');
+    await cache.invalidate('k');
+    const after = cache.get('k', src.load('k')); // must not join the load that read "old"
+    open();
+    expect(await before).toBe('old');
+    expect(await after).toBe('new');
+    expect(src.reads).toBe(3);
+    expect(await cache.get('k', src.load('k'))).toBe('new');
+    await cache.stop();
+  });
 });
