@@ -33,6 +33,7 @@
  * on SIGINT/SIGTERM.
  *
  * Environment (all optional):
+ *   BENCH_RUNS         rounds (default 3): each measures every target in every mode; figures are medians
  *   BENCH_DURATION     seconds per measured run (default 10)
  *   BENCH_WARMUP       seconds of warm-up before each measured run (default 2)
  *   BENCH_CONNECTIONS  concurrent connections (default 100)
@@ -128,6 +129,7 @@ function settings() {
     duration: intEnv('BENCH_DURATION', 10, 1, 180),
     warmup: intEnv('BENCH_WARMUP', 2, 0, 30),
     connections: intEnv('BENCH_CONNECTIONS', 100, 1, 1000),
+    runs: intEnv('BENCH_RUNS', 3, 1, 20),
     rateCap: intEnv('BENCH_RATE', 1000, 1, 100_000),
     generator: generator as 'paced' | 'autocannon',
     modes: modes(),
@@ -419,6 +421,7 @@ type Mode = 'saturation' | 'fixed';
 interface Measurement {
   target: TargetName;
   mode: Mode;
+  round: number;
   figures: Figures;
 }
 
@@ -429,12 +432,12 @@ function describe(f: Figures): string {
 }
 
 /** Warm-up then measured run of one target in one mode, with the CPU each role used. */
-async function measure(target: Target, mode: Mode, cfg: Settings, rate: number): Promise<Measurement> {
+async function measure(target: Target, mode: Mode, cfg: Settings, rate: number, round: number): Promise<Measurement> {
   await target.refresh?.();
   const paced = mode === 'fixed' && cfg.generator === 'paced' ? new PacedLoad(target.origin, cfg.connections) : undefined;
   const runOnce = (seconds: number): Promise<Figures> => (mode === 'saturation' ? autocannonRun(target, cfg, seconds)
     : paced ? paced.run(target, rate, seconds) : autocannonRun(target, cfg, seconds, rate));
-  const label = mode === 'saturation' ? `${target.name} saturation` : `${target.name} fixed ${rate} req/s (${cfg.generator})`;
+  const label = `${mode === 'saturation' ? `${target.name} saturation` : `${target.name} fixed ${rate} req/s (${cfg.generator})`}, round ${round}/${cfg.runs}`;
   try {
     if (cfg.warmup > 0) log(`${label} warm-up ${cfg.warmup}s: ${describe(await runOnce(cfg.warmup))}`);
     const before = cpuSnapshot();
@@ -443,7 +446,7 @@ async function measure(target: Target, mode: Mode, cfg: Settings, rate: number):
     if (cpu) figures.cpu = cpu;
     if (mode === 'fixed') figures.rate = rate;
     log(`${label} measured ${cfg.duration}s: ${describe(figures)}`);
-    return { target: target.name, mode, figures };
+    return { target: target.name, mode, round, figures };
   } finally {
     await paced?.close();
   }
@@ -465,51 +468,88 @@ function isValid(f: Figures): boolean {
   return f.non_2xx === 0 && f.errors === 0 && (f.rate === undefined || f.requests_per_sec >= 0.95 * f.rate);
 }
 
-/** One JSON line per figure; proxy figures carry their comparison with `direct` (same mode). */
-function printJson(measurements: Measurement[], cfg: Settings): void {
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/** A target's figures in one mode over all rounds, each proxy run compared with `direct` of its own round. */
+interface Summary {
+  target: TargetName;
+  mode: Mode;
+  runs: Figures[];
+  /** Per round: proxy minus direct (latencies), proxy / direct (throughput); empty for `direct`. */
+  added: { p50_ms: number[]; p99_ms: number[]; ratio: number[] };
+  valid: boolean;
+}
+
+function summarise(measurements: Measurement[]): Summary[] {
+  const summaries: Summary[] = [];
   for (const m of measurements) {
-    const direct = measurements.find((d) => d.mode === m.mode && d.target === 'direct')!.figures;
-    const f = m.figures;
+    let summary = summaries.find((x) => x.target === m.target && x.mode === m.mode);
+    if (!summary) summaries.push(summary = { target: m.target, mode: m.mode, runs: [], added: { p50_ms: [], p99_ms: [], ratio: [] }, valid: true });
+    summary.runs.push(m.figures);
+    summary.valid &&= isValid(m.figures);
+    if (m.target === 'direct') continue;
+    const direct = measurements.find((d) => d.mode === m.mode && d.round === m.round && d.target === 'direct')!.figures;
+    summary.added.p50_ms.push(m.figures.p50_ms - direct.p50_ms);
+    summary.added.p99_ms.push(m.figures.p99_ms - direct.p99_ms);
+    summary.added.ratio.push(m.figures.requests_per_sec / direct.requests_per_sec);
+  }
+  return summaries;
+}
+
+/** One JSON line per figure (the median over the rounds, each round's value in `runs`). */
+function printJson(summaries: Summary[], cfg: Settings): void {
+  for (const s of summaries) {
     const common = {
-      valid: isValid(f), connections: cfg.connections, duration_s: cfg.duration, warmup_s: cfg.warmup, audit_commit: AUDIT_COMMIT,
-      ...(m.mode === 'fixed' ? { rate_req_s: f.rate, generator: cfg.generator } : {}),
+      valid: s.valid, connections: cfg.connections, duration_s: cfg.duration, warmup_s: cfg.warmup, audit_commit: AUDIT_COMMIT,
+      ...(s.mode === 'fixed' ? { rate_req_s: s.runs[0]!.rate, generator: cfg.generator } : {}),
     };
-    const emit = (metric: string, unit: string, value: number, digits: number, extra: Record<string, unknown> = {}): void => {
-      process.stdout.write(`${JSON.stringify({ bench: 'proxy', target: m.target, mode: m.mode, metric, unit, value: round(value, digits), ...extra, ...common })}\n`);
+    const emit = (metric: string, unit: string, values: number[], digits: number, extra: Record<string, unknown> = {}): void => {
+      const figures = { value: round(median(values), digits), runs: values.map((v) => round(v, digits)) };
+      process.stdout.write(`${JSON.stringify({ bench: 'proxy', target: s.target, mode: s.mode, metric, unit, ...figures, ...extra, ...common })}\n`);
     };
-    const proxy = m.target !== 'direct';
-    const cpu = f.cpu ? { cpu_cores: Object.fromEntries(Object.entries(f.cpu).map(([k, v]) => [k, round(v, 2)])) } : {};
-    emit('requests_per_sec', 'req/s', f.requests_per_sec, 1, {
-      ...(proxy && m.mode === 'saturation'
-        ? { ratio_to_direct: round(f.requests_per_sec / direct.requests_per_sec, 3), ratio_definition: 'proxy/direct, higher is better' }
+    const proxy = s.target !== 'direct';
+    const of = (key: 'requests_per_sec' | 'p50_ms' | 'p99_ms' | 'non_2xx' | 'errors'): number[] => s.runs.map((f) => f[key]);
+    const cpuRuns = s.runs.map((f) => f.cpu).filter((c): c is CpuCores => c !== undefined);
+    const cpu = cpuRuns.length > 0
+      ? { cpu_cores: Object.fromEntries(Object.keys(cpuRuns[0]!).map((k) => [k, round(median(cpuRuns.map((c) => c[k as keyof CpuCores])), 2)])) }
+      : {};
+    emit('requests_per_sec', 'req/s', of('requests_per_sec'), 1, {
+      ...(proxy && s.mode === 'saturation'
+        ? { ratio_to_direct: round(median(s.added.ratio), 3), ratio_runs: s.added.ratio.map((v) => round(v, 3)), ratio_definition: 'proxy/direct, same mode and round, median; higher is better' }
         : {}),
       ...cpu,
     });
     for (const metric of ['p50_ms', 'p99_ms'] as const) {
-      emit(metric, 'ms', f[metric], 2, proxy ? { added_ms: round(f[metric] - direct[metric], 2), added_definition: 'proxy minus direct, same mode and run' } : {});
+      emit(metric, 'ms', of(metric), 2, proxy
+        ? { added_ms: round(median(s.added[metric]), 2), added_runs: s.added[metric].map((v) => round(v, 2)), added_definition: 'proxy minus direct, same mode and round, median over rounds' }
+        : {});
     }
-    emit('non_2xx', 'count', f.non_2xx, 0);
-    emit('errors', 'count', f.errors, 0);
+    emit('non_2xx', 'count', of('non_2xx'), 0);
+    emit('errors', 'count', of('errors'), 0);
   }
 }
 
-/** The human-readable summary, on stderr (stdout stays JSON lines only). */
-function printTable(measurements: Measurement[]): void {
-  const rows = [['target', 'mode', 'req/s', 'p50 ms', 'p99 ms', '+p50 ms', '+p99 ms', 'thr. ratio', 'valid']];
-  for (const m of measurements) {
-    const direct = measurements.find((d) => d.mode === m.mode && d.target === 'direct')!.figures;
-    const f = m.figures;
-    const proxy = m.target !== 'direct';
+/** The human-readable summary, on stderr (stdout stays JSON lines only): medians, and every round's added p99. */
+function printTable(summaries: Summary[]): void {
+  const rows = [['target', 'mode', 'req/s', 'p50 ms', 'p99 ms', '+p50 ms', '+p99 ms', '+p99 per round', 'thr. ratio', 'valid']];
+  for (const s of summaries) {
+    const proxy = s.target !== 'direct';
+    const med = (key: 'requests_per_sec' | 'p50_ms' | 'p99_ms'): number => median(s.runs.map((f) => f[key]));
     rows.push([
-      m.target,
-      m.mode === 'fixed' ? `fixed ${f.rate}/s` : 'saturation',
-      f.requests_per_sec.toFixed(0),
-      f.p50_ms.toFixed(2),
-      f.p99_ms.toFixed(2),
-      proxy ? (f.p50_ms - direct.p50_ms).toFixed(2) : '-',
-      proxy ? (f.p99_ms - direct.p99_ms).toFixed(2) : '-',
-      proxy && m.mode === 'saturation' ? (f.requests_per_sec / direct.requests_per_sec).toFixed(3) : '-',
-      isValid(f) ? 'yes' : 'NO',
+      s.target,
+      s.mode === 'fixed' ? `fixed ${s.runs[0]!.rate}/s` : 'saturation',
+      med('requests_per_sec').toFixed(0),
+      med('p50_ms').toFixed(2),
+      med('p99_ms').toFixed(2),
+      proxy ? median(s.added.p50_ms).toFixed(2) : '-',
+      proxy ? median(s.added.p99_ms).toFixed(2) : '-',
+      proxy ? s.added.p99_ms.map((v) => v.toFixed(2)).join(' ') : '-',
+      proxy && s.mode === 'saturation' ? median(s.added.ratio).toFixed(3) : '-',
+      s.valid ? 'yes' : 'NO',
     ]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
@@ -535,20 +575,25 @@ async function main(cfg: Settings): Promise<number> {
     await smokeTest(target);
   }
 
-  const saturation: Measurement[] = [];
-  if (cfg.modes.has('saturation')) for (const target of all) saturation.push(await measure(target, 'saturation', cfg, 0));
-  const fixed: Measurement[] = [];
-  if (cfg.modes.has('fixed')) {
-    const rate = saturation.length > 0 ? fixedRate(saturation, cfg.rateCap) : cfg.rateCap;
-    log(saturation.length > 0
-      ? `fixed rate: ${rate} req/s (min of BENCH_RATE ${cfg.rateCap} and ${FIXED_RATE_FRACTION} × the slower proxy's saturation throughput)`
-      : `fixed rate: ${rate} req/s (BENCH_RATE; no saturation run to bound it)`);
-    for (const target of all) fixed.push(await measure(target, 'fixed', cfg, rate));
+  const measurements: Measurement[] = [];
+  let rate = cfg.rateCap;
+  for (let round = 1; round <= cfg.runs; round++) {
+    if (cfg.modes.has('saturation')) for (const target of all) measurements.push(await measure(target, 'saturation', cfg, 0, round));
+    if (cfg.modes.has('fixed')) {
+      if (round === 1) {
+        const saturation = measurements.filter((m) => m.mode === 'saturation');
+        rate = saturation.length > 0 ? fixedRate(saturation, cfg.rateCap) : cfg.rateCap;
+        log(saturation.length > 0
+          ? `fixed rate: ${rate} req/s (min of BENCH_RATE ${cfg.rateCap} and ${FIXED_RATE_FRACTION} × the slower proxy's saturation throughput)`
+          : `fixed rate: ${rate} req/s (BENCH_RATE; no saturation run to bound it)`);
+      }
+      for (const target of all) measurements.push(await measure(target, 'fixed', cfg, rate, round));
+    }
   }
 
-  const measurements = [...saturation, ...fixed];
-  printJson(measurements, cfg);
-  printTable(measurements);
+  const summaries = summarise(measurements);
+  printJson(summaries, cfg);
+  printTable(summaries);
   const valid = measurements.every((m) => isValid(m.figures));
   if (!valid) log('INVALID: some measured requests failed or the fixed rate was not reached; those figures are not usable');
   return valid ? 0 : 1;
@@ -556,7 +601,7 @@ async function main(cfg: Settings): Promise<number> {
 
 function runBench(): Promise<never> {
   const cfg = settings();
-  return runBenchmark(cleanup, 300 + 6 * (cfg.duration + cfg.warmup + 30), () => main(cfg));
+  return runBenchmark(cleanup, 300 + 6 * cfg.runs * (cfg.duration + cfg.warmup + 30), () => main(cfg));
 }
 
 if (process.argv[2] === '--upstream') await runUpstream();
