@@ -25,6 +25,15 @@ export function intEnv(name: string, fallback: number, min: number, max: number)
   return n;
 }
 
+/** The median (the mean of the middle two for an even count). */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export const round = (n: number, digits: number): number => Math.round(n * 10 ** digits) / 10 ** digits;
+
 export function log(message: string): void {
   process.stderr.write(`[bench] ${message}\n`);
 }

@@ -54,8 +54,8 @@ import { Client as UndiciClient } from 'undici';
 import { CLIENT_ASSERTION_TYPE, TOKEN_EXCHANGE_GRANT, TokenType } from '../src/exchange/token-types.ts';
 import { onShutdown, requireEnv } from './child-runtime.ts';
 import {
-  childEnv, Cleanup, clientAssertion, figuresOf, freePorts, intEnv, log, machineTicks, newAgentKey, processTicks, runAutocannon, runBenchmark, startAlterNode,
-  startChild, type AgentKey, type LoadFigures,
+  childEnv, Cleanup, clientAssertion, figuresOf, freePorts, intEnv, log, machineTicks, median, newAgentKey, processTicks, round, runAutocannon, runBenchmark,
+  startAlterNode, startChild, type AgentKey, type LoadFigures,
 } from './harness.ts';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
@@ -461,18 +461,10 @@ function fixedRate(saturation: Measurement[], cap: number): number {
 // ---------------------------------------------------------------------------------------------
 // Report
 
-const round = (n: number, digits: number): number => Math.round(n * 10 ** digits) / 10 ** digits;
-
 /** Invalid when a request failed, or (fixed mode) fewer than 95 % of the requests got a 2xx answer. */
 function isValid(f: Figures): boolean {
   return f.non_2xx === 0 && f.errors === 0 && (f.rate === undefined || f.requests_per_sec >= 0.95 * f.rate);
 }
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 /** A target's figures in one mode over all rounds, each proxy run compared with `direct` of its own round. */
 interface Summary {

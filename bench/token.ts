@@ -30,8 +30,8 @@ import { fileURLToPath } from 'node:url';
 import type { Result } from 'autocannon';
 import { CLIENT_ASSERTION_TYPE, TOKEN_EXCHANGE_GRANT, TokenType } from '../src/exchange/token-types.ts';
 import {
-  childEnv, Cleanup, clientAssertion, figuresOf, freePorts, intEnv, log, machineTicks, newAgentKey, processTicks, REDIS_URL, runAutocannon, runBenchmark,
-  startAlterNode, startChild, type AgentKey, type LoadFigures,
+  childEnv, Cleanup, clientAssertion, figuresOf, freePorts, intEnv, log, machineTicks, median, newAgentKey, processTicks, REDIS_URL, round, runAutocannon,
+  runBenchmark, startAlterNode, startChild, type AgentKey, type LoadFigures,
 } from './harness.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -324,14 +324,6 @@ async function phase(target: Target, kind: 'calibration' | 'warm-up' | 'measured
 
 // ---------------------------------------------------------------------------------------------
 // Report
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-const round = (n: number, digits: number): number => Math.round(n * 10 ** digits) / 10 ** digits;
 
 const METRICS: Array<{ metric: keyof LoadFigures; unit: string; better?: 'higher' | 'lower'; digits: number }> = [
   { metric: 'requests_per_sec', unit: 'req/s', better: 'higher', digits: 1 },

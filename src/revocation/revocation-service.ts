@@ -112,11 +112,15 @@ export class RevocationService {
     if (!this.#current || !this.#bus?.subscribed()) return this.#store.isRevoked(token);
     const iatMs = token.iat * 1000;
     const now = Date.now();
-    const dead = (kind: RevocationKind, value: string): boolean => {
-      const p = this.#memory.get(`${kind}:${value}`);
-      return p !== undefined && p.revokedAt >= iatMs && p.expiresAt > now;
-    };
-    return Promise.resolve(dead('jti', token.jti) || dead('agent', token.clientId) || (token.actors ?? []).some((a) => dead('agent', a)));
+    let dead = this.#matches('jti', token.jti, iatMs, now) || this.#matches('agent', token.clientId, iatMs, now);
+    for (const actor of token.actors ?? []) dead ||= this.#matches('agent', actor, iatMs, now);
+    return Promise.resolve(dead);
+  }
+
+  /** A remembered predicate on `kind:value` revoking what was issued at `iatMs`, still in force. */
+  #matches(kind: RevocationKind, value: string, iatMs: number, now: number): boolean {
+    const p = this.#memory.get(`${kind}:${value}`);
+    return p !== undefined && p.revokedAt >= iatMs && p.expiresAt > now;
   }
 
   purgeExpired(): Promise<number> {

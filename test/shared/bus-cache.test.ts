@@ -98,11 +98,12 @@ describe('BusCache', () => {
   });
 
   it('renews a hit older than half of maxAgeMs in the background: callers do not wait for it', async () => {
-    const cache = new BusCache<string>({ bus: createLocalBus(), channel: 'c5', maxAgeMs: 200 });
+    // ages well inside each window (renewed past 500 ms, expired at 1,000 ms), even on a loaded machine
+    const cache = new BusCache<string>({ bus: createLocalBus(), channel: 'c5', maxAgeMs: 1000 });
     const src = source();
     src.values.set('k', 'v1');
     expect(await cache.get('k', src.load('k'))).toBe('v1');
-    await new Promise((resolve) => setTimeout(resolve, 110));
+    await new Promise((resolve) => setTimeout(resolve, 600));
     src.values.set('k', 'v2');
     const open = src.hold();
     expect(await cache.get('k', src.load('k'))).toBe('v1'); // served at once, the reload waits on the store
@@ -115,12 +116,12 @@ describe('BusCache', () => {
   });
 
   it('a failed renewal leaves the entry to expire; then callers see the failure until the store answers', async () => {
-    const cache = new BusCache<string>({ bus: createLocalBus(), channel: 'c6', maxAgeMs: 60 });
+    const cache = new BusCache<string>({ bus: createLocalBus(), channel: 'c6', maxAgeMs: 1000 });
     expect(await cache.get('k', async () => 'v1')).toBe('v1');
-    await new Promise((resolve) => setTimeout(resolve, 35));
+    await new Promise((resolve) => setTimeout(resolve, 600));
     const down = async (): Promise<string> => { throw new Error('store down'); };
     expect(await cache.get('k', down)).toBe('v1');
-    await new Promise((resolve) => setTimeout(resolve, 40));
+    await new Promise((resolve) => setTimeout(resolve, 500));
     await expect(cache.get('k', down)).rejects.toThrow('store down');
     expect(await cache.get('k', async () => 'v2')).toBe('v2');
   });
