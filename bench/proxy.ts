@@ -36,6 +36,8 @@
  *   BENCH_RUNS         rounds (default 3): each measures every target in every mode; figures are medians
  *   BENCH_DURATION     seconds per measured run (default 10)
  *   BENCH_WARMUP       seconds of warm-up before each measured run (default 2)
+ *   BENCH_JIT_WARMUP   seconds of load on both proxy targets, alternating, before the first round
+ *                      (default 20, 0 for none): Alter's steady state, see {@link jitWarmUp}
  *   BENCH_CONNECTIONS  concurrent connections (default 100)
  *   BENCH_RATE         upper bound of the fixed rate, req/s over all connections (default 1000)
  *   BENCH_FIXED_GENERATOR  `paced` (default) or `autocannon` (autocannon's overallRate, bursty)
@@ -54,7 +56,7 @@ import { Client as UndiciClient } from 'undici';
 import { CLIENT_ASSERTION_TYPE, TOKEN_EXCHANGE_GRANT, TokenType } from '../src/exchange/token-types.ts';
 import { onShutdown, requireEnv } from './child-runtime.ts';
 import {
-  childEnv, Cleanup, clientAssertion, figuresOf, freePorts, intEnv, log, machineTicks, median, newAgentKey, processTicks, round, runAutocannon, runBenchmark,
+  childEnv, Cleanup, clientAssertion, collectGarbage, figuresOf, freePorts, intEnv, log, machineTicks, median, newAgentKey, processTicks, round, runAutocannon, runBenchmark,
   startAlterNode, startChild, type AgentKey, type LoadFigures,
 } from './harness.ts';
 
@@ -63,6 +65,8 @@ const THIS_FILE = fileURLToPath(import.meta.url);
 const TIMEOUT_SECONDS = 10;
 /** The fixed rate is at most this fraction of the slower proxy target's saturation throughput. */
 const FIXED_RATE_FRACTION = 0.5;
+/** The JIT warm-up runs in parts of this many seconds, the token target refreshed before each. */
+const JIT_WARMUP_PART_SECONDS = 5;
 /** Lines of a child's stderr forwarded before the rest is dropped (a failing run can log per request). */
 const CHILD_LOG_LINES = intEnv('BENCH_CHILD_LOG_LINES', 40, 0, 1_000_000);
 /** Alter's audit commit mode (ALTER_AUDIT_COMMIT). */
@@ -128,6 +132,7 @@ function settings() {
   return {
     duration: intEnv('BENCH_DURATION', 10, 1, 180),
     warmup: intEnv('BENCH_WARMUP', 2, 0, 30),
+    jitWarmup: intEnv('BENCH_JIT_WARMUP', 20, 0, 300),
     connections: intEnv('BENCH_CONNECTIONS', 100, 1, 1000),
     runs: intEnv('BENCH_RUNS', 3, 1, 20),
     rateCap: intEnv('BENCH_RATE', 1000, 1, 100_000),
@@ -345,7 +350,9 @@ class PacedLoad {
     }));
   }
 
-  async run(target: Target, rate: number, seconds: number): Promise<Figures> {
+  /** `target`: one target, or several sharing this origin, taken in turn request by request. */
+  async run(target: Target | readonly Target[], rate: number, seconds: number): Promise<Figures> {
+    const mix = Array.isArray(target) ? target : [target];
     const total = Math.round(rate * seconds);
     const latencies = new Float64Array(total);
     let done = 0;
@@ -362,10 +369,11 @@ class PacedLoad {
         if (pending === 0 && (sent === total || this.#stopped)) resolve();
       };
       const send = (): void => {
-        const client = this.#clients[this.#next++ % this.#clients.length]!;
+        const client = this.#clients[this.#next % this.#clients.length]!;
+        const { path, headers } = mix[this.#next++ % mix.length]!;
         const t0 = performance.now();
         pending++;
-        client.request({ method: 'GET', path: target.path, headers: target.headers })
+        client.request({ method: 'GET', path, headers })
           .then(async (res) => {
             await res.body.dump();
             latencies[done++] = performance.now() - t0;
@@ -440,6 +448,7 @@ async function measure(target: Target, mode: Mode, cfg: Settings, rate: number, 
   const label = `${mode === 'saturation' ? `${target.name} saturation` : `${target.name} fixed ${rate} req/s (${cfg.generator})`}, round ${round}/${cfg.runs}`;
   try {
     if (cfg.warmup > 0) log(`${label} warm-up ${cfg.warmup}s: ${describe(await runOnce(cfg.warmup))}`);
+    collectGarbage();
     const before = cpuSnapshot();
     const figures = await runOnce(cfg.duration);
     const cpu = cpuCores(before, cpuSnapshot());
@@ -449,6 +458,35 @@ async function measure(target: Target, mode: Mode, cfg: Settings, rate: number, 
     return { target: target.name, mode, round, figures };
   } finally {
     await paced?.close();
+  }
+}
+
+/**
+ * Load on both proxy targets at once (requests alternate between them, a token exchange every
+ * {@link JIT_WARMUP_PART_SECONDS}) before the first round, so that the rounds measure Alter's
+ * steady state rather than V8 compiling it. V8 tiers a function up to its optimising compiler
+ * (TurboFan) only after thousands of calls: measured at 1,000 req/s, the request path's
+ * functions all reach it about 10 s after the load starts, within a few hundred milliseconds of
+ * each other, and the burst of background compilation takes the cores from Alter's own thread
+ * (on 2 cores: ~60 requests over 5 ms in that second). A function first optimised for one
+ * caller kind (app key) is deoptimised when the other kind (token) reaches it, and optimised
+ * again ~10 s later: alternating the two from the start gives V8 both kinds' feedback before it
+ * compiles, as a server answering both kinds does.
+ */
+async function jitWarmUp(all: readonly Target[], cfg: Settings): Promise<void> {
+  const proxies = all.filter((t) => t.name !== 'direct');
+  if (cfg.jitWarmup === 0 || proxies.length === 0) return;
+  const paced = new PacedLoad(proxies[0]!.origin, cfg.connections);
+  const parts = Math.ceil(cfg.jitWarmup / JIT_WARMUP_PART_SECONDS);
+  try {
+    for (let part = 1; part <= parts; part++) {
+      for (const target of proxies) await target.refresh?.(); // a token exchange now and then, as in service
+      const seconds = Math.min(JIT_WARMUP_PART_SECONDS, cfg.jitWarmup - (part - 1) * JIT_WARMUP_PART_SECONDS);
+      const figures = await paced.run(proxies, cfg.rateCap, seconds);
+      log(`JIT warm-up ${part}/${parts} (${seconds}s, ${proxies.map((t) => t.name).join(' + ')} alternating at ${cfg.rateCap} req/s): ${describe(figures)}`);
+    }
+  } finally {
+    await paced.close();
   }
 }
 
@@ -553,7 +591,7 @@ function printTable(summaries: Summary[]): void {
 // Main
 
 async function main(cfg: Settings): Promise<number> {
-  log(`${cfg.connections} connections, ${cfg.warmup} s warm-up + ${cfg.duration} s per run; fixed rate ≤ ${cfg.rateCap} req/s (${cfg.generator})`);
+  log(`${cfg.connections} connections, ${cfg.jitWarmup} s JIT warm-up, then ${cfg.warmup} s warm-up + ${cfg.duration} s per run; fixed rate ≤ ${cfg.rateCap} req/s (${cfg.generator})`);
   const [upstreamPort, alterPort] = await freePorts(2) as [number, number];
   const upstreamToken = `bench-upstream-${randomBytes(16).toString('hex')}`;
   const upstreamUrl = await startUpstream(upstreamPort, upstreamToken);
@@ -566,6 +604,8 @@ async function main(cfg: Settings): Promise<number> {
     await target.refresh?.();
     await smokeTest(target);
   }
+
+  await jitWarmUp(all, cfg);
 
   const measurements: Measurement[] = [];
   let rate = cfg.rateCap;
@@ -593,7 +633,7 @@ async function main(cfg: Settings): Promise<number> {
 
 function runBench(): Promise<never> {
   const cfg = settings();
-  return runBenchmark(cleanup, 300 + 6 * cfg.runs * (cfg.duration + cfg.warmup + 30), () => main(cfg));
+  return runBenchmark(cleanup, 300 + cfg.jitWarmup + 6 * cfg.runs * (cfg.duration + cfg.warmup + 30), () => main(cfg));
 }
 
 if (process.argv[2] === '--upstream') await runUpstream();
