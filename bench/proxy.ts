@@ -468,10 +468,10 @@ async function measure(target: Target, mode: Mode, cfg: Settings, rate: number, 
  * (TurboFan) only after thousands of calls: measured at 1,000 req/s, the request path's
  * functions all reach it about 10 s after the load starts, within a few hundred milliseconds of
  * each other, and the burst of background compilation takes the cores from Alter's own thread
- * (on 2 cores: ~60 requests over 5 ms in that second). A function first optimised for one
- * caller kind (app key) is deoptimised when the other kind (token) reaches it, and optimised
- * again ~10 s later: alternating the two from the start gives V8 both kinds' feedback before it
- * compiles, as a server answering both kinds does.
+ * (on 2 cores, 50 to 65 of a 10-second run's 100 slowest requests fell in its 100 ms). A
+ * function first optimised for one caller kind (app key) is deoptimised when the other kind
+ * (token) reaches it, and optimised again ~10 s later: alternating the two from the start gives
+ * V8 both kinds' feedback before it compiles, as a server answering both kinds does.
  */
 async function jitWarmUp(all: readonly Target[], cfg: Settings): Promise<void> {
   const proxies = all.filter((t) => t.name !== 'direct');
