@@ -534,7 +534,7 @@ function summarise(measurements: Measurement[]): Summary[] {
 function printJson(summaries: Summary[], cfg: Settings): void {
   for (const s of summaries) {
     const common = {
-      valid: s.valid, connections: cfg.connections, duration_s: cfg.duration, warmup_s: cfg.warmup, audit_commit: AUDIT_COMMIT,
+      valid: s.valid, connections: cfg.connections, duration_s: cfg.duration, warmup_s: cfg.warmup, jit_warmup_s: cfg.jitWarmup, audit_commit: AUDIT_COMMIT,
       ...(s.mode === 'fixed' ? { rate_req_s: s.runs[0]!.rate, generator: cfg.generator } : {}),
     };
     const emit = (metric: string, unit: string, values: number[], digits: number, extra: Record<string, unknown> = {}): void => {
