@@ -37,16 +37,12 @@ export function median(values: number[]): number {
 export const round = (n: number, digits: number): number => Math.round(n * 10 ** digits) / 10 ** digits;
 
 setFlagsFromString('--expose-gc');
-const fullGc = runInNewContext('gc') as () => void;
-
 /**
  * A full garbage collection of this process (the load generator), between runs: what an earlier
  * run left (autocannon at ~80,000 req/s leaves a lot) is not collected in the middle of a
  * measured run, where the pause would count as the target's latency.
  */
-export function collectGarbage(): void {
-  fullGc();
-}
+export const collectGarbage = runInNewContext('gc') as () => void;
 
 export function log(message: string): void {
   process.stderr.write(`[bench] ${message}\n`);

@@ -3,6 +3,7 @@ import { createInlineQueue } from '../../src/adapters/queue/inline-queue.ts';
 import { openPglite } from '../../src/adapters/store/pglite.ts';
 import { createSqlStore } from '../../src/adapters/store/sql-store.ts';
 import { AuditService } from '../../src/audit/audit-service.ts';
+import { CheckpointService } from '../../src/audit/checkpoint-service.ts';
 import type { SqlDatabase } from '../../src/ports/sql.ts';
 import type { Store } from '../../src/ports/store.ts';
 import { createLogger } from '../../src/shared/logger.ts';
@@ -57,4 +58,13 @@ test('no checkpoint when nothing but the previous checkpoint event came after it
   await audit.record({ orgId: 'org_c', type: 'token.issued', data: { n: 3 } });
   expect(await audit.checkpoints.checkpoint('org_c')).toMatchObject({ seq: 5 });
   expect(await audit.checkpoints.checkpoint('org_none')).toBeUndefined();
+});
+
+test('no checkpoint is signed when the log cannot be made durable first', async () => {
+  for (let i = 0; i < 3; i++) await audit.record({ orgId: 'org_d', type: 'token.issued', data: { n: i } });
+  const failing = { ...store.audit, durable: () => Promise.reject(new Error('database down')) };
+  const checkpoints = new CheckpointService({ store: failing, sink: audit.log, key: audit.key, origin: 'https://alter.test' });
+  await expect(checkpoints.checkpoint('org_d')).rejects.toThrow('database down');
+  expect(await store.audit.checkpoints('org_d')).toEqual([]);
+  expect(await store.audit.query('org_d', { type: 'audit.checkpoint', limit: 10 })).toEqual([]);
 });

@@ -126,6 +126,15 @@ describe('BusCache', () => {
     expect(await cache.get('k', async () => 'v2')).toBe('v2');
   });
 
+  it('a load that throws before returning a promise fails a miss, and a renewal of a hit still serves the hit', async () => {
+    const cache = new BusCache<string>({ bus: createLocalBus(), channel: 'c8', maxAgeMs: 1000 });
+    const throws = (): Promise<string> => { throw new Error('bad key'); };
+    await expect(cache.get('k', throws)).rejects.toThrow('bad key');
+    expect(await cache.get('k', async () => 'v1')).toBe('v1');
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(await cache.get('k', throws)).toBe('v1');
+  });
+
   it('callers that miss while a load runs share it, but not across an invalidation of the key', async () => {
     const cache = new BusCache<string>({ bus: createLocalBus(), channel: 'c7', maxAgeMs: 60_000 });
     await cache.start();

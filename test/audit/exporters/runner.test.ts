@@ -157,6 +157,15 @@ describe('export runner', () => {
     expect([...fake.dedup.keys()]).toEqual(['org-a:1']);
   });
 
+  test('a pass whose durability barrier fails sends nothing and fails', async () => {
+    await appendEvents(store.audit, 'org-a', mixedEvents(2));
+    const failing: Store = { ...store, audit: { ...store.audit, durable: () => Promise.reject(new Error('database down')) } };
+    const runner = await start(failing, [webhookCase.config(fake)], logs.log);
+    await expect(runner.runOnce()).rejects.toThrow('database down');
+    expect(fake.dedup.size).toBe(0);
+    expect(await store.exportCursors.get('webhook-test', 'org-a')).toBeUndefined();
+  });
+
   test('a store error fails the pass for that exporter and org only, and is logged', async () => {
     await appendEvents(store.audit, 'org-a', mixedEvents(2));
     await appendEvents(store.audit, 'org-b', mixedEvents(2));
